@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Layers (arrows = may import): weft CLI -> transports + WeftCore; each transport -> WeftCore + its own shim.
+let package = Package(
+    name: "weft",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "WeftCore", targets: ["WeftCore"]),
+        .library(name: "WeftTransports", targets: ["WeftTransports"]),
+        .executable(name: "weft", targets: ["weft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.4.0",
+            traits: [.defaults, "YAML", "CommandLineArguments"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // C shims: only what Swift cannot import (macros, unions, variadic syscalls).
+        .target(name: "CWeftCore", path: "Sources/Shims/CWeftCore"),
+        .target(name: "CWeftSharedMemory", path: "Sources/Shims/CWeftSharedMemory"),
+        .target(name: "CWeftTCP", path: "Sources/Shims/CWeftTCP"),
+        .target(name: "CWeftTIPC", path: "Sources/Shims/CWeftTIPC"),
+        .systemLibrary(name: "CIBVerbs", path: "Sources/Shims/CIBVerbs"),
+
+        .target(
+            name: "WeftCore",
+            dependencies: [
+                "CWeftCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]),
+        .target(name: "WeftSharedMemory", dependencies: ["WeftCore", "CWeftSharedMemory"]),
+        .target(name: "WeftTCP", dependencies: ["WeftCore", "CWeftTCP"]),
+        .target(name: "WeftTIPC", dependencies: ["WeftCore", "CWeftTIPC"]),
+        .target(name: "WeftVerbs", dependencies: ["WeftCore", "CIBVerbs"]),
+        // The one place that lists every transport.
+        .target(
+            name: "WeftTransports",
+            dependencies: ["WeftCore", "WeftSharedMemory", "WeftTCP", "WeftTIPC", "WeftVerbs"]),
+        .executableTarget(
+            name: "weft",
+            dependencies: [
+                "WeftCore", "WeftTransports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]),
+
+        .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
+        .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
+        .testTarget(
+            name: "WeftTransportTests",
+            dependencies: ["WeftCore", "WeftTransports", "WeftSharedMemory", "WeftTCP", "WeftConformance"]),
+    ]
+)

@@ -1,0 +1,3 @@
+#ifndef CWeftSharedMemory_H
+#define CWeftSharedMemory_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CWeftTCP_H
+#define CWeftTCP_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CWeftTIPC_H
+#define CWeftTIPC_H
+#endif

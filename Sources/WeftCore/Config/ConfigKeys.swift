@@ -1,0 +1,76 @@
+/// One configuration key: the single table that the reader, `weft info --config` and
+/// docs/configuration.md are all made from.
+public struct ConfigKeySpec: Sendable {
+    /// Dotted key as written in a config file (`shm.ring-bytes` is `shm: {ring-bytes: …}` in YAML).
+    public let key: String
+    public let defaultValue: String
+    public let summary: String
+    /// Accepted values, for keys that take one of a few words.
+    public let choices: [String]
+
+    public init(_ key: String, default defaultValue: String, _ summary: String, choices: [String] = []) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.summary = summary
+        self.choices = choices
+    }
+
+    /// The command-line flag: `--` and the key with dots as dashes.
+    public var flag: String { "--" + key.replacingDots(with: "-") }
+    /// The environment variable: `WEFT_` and the key upper-cased, dots and dashes as underscores.
+    public var environmentVariable: String { "WEFT_" + key.replacingDots(with: "_").replacingDashes().uppercased() }
+}
+
+extension String {
+    fileprivate func replacingDots(with separator: String) -> String {
+        split(separator: ".", omittingEmptySubsequences: false).joined(separator: separator)
+    }
+    fileprivate func replacingDashes() -> String {
+        split(separator: "-", omittingEmptySubsequences: false).joined(separator: "_")
+    }
+}
+
+/// Every key Weft reads. Add a key here and it appears in the docs and `weft info --config`.
+public enum ConfigKeys {
+    public static let transport = ConfigKeySpec(
+        "transport", default: "auto",
+        "Transport to use; `auto` picks shm for a peer on this host, else the first available of verbs, tipc, tcp.",
+        choices: ["auto", "shm", "tcp", "tipc", "verbs"])
+    public static let progress = ConfigKeySpec(
+        "progress", default: "adaptive",
+        "How IO threads wait: `spin` busy-polls, `adaptive` spins for the spin window then sleeps, `sleep` always sleeps.",
+        choices: ProgressMode.allCases.map(\.rawValue))
+    public static let spinWindow = ConfigKeySpec(
+        "spin-window-us", default: "100",
+        "Adaptive mode: microseconds an idle IO thread keeps polling before it sleeps.")
+    public static let ioThreads = ConfigKeySpec(
+        "io-threads", default: "1", "Number of IO threads; each connection stays on one.")
+    public static let ioCPUs = ConfigKeySpec(
+        "io-cpus", default: "",
+        "Comma-separated CPUs to pin IO threads to, in order (empty: not pinned).")
+    public static let secretFile = ConfigKeySpec(
+        "secret-file", default: "",
+        "File holding the cluster secret (at least 16 bytes, mode 600). Without it TCP listens on loopback only.")
+    public static let maxMessage = ConfigKeySpec(
+        "max-message-bytes", default: String(FrameLimits.protocolMaximum),
+        "Largest message accepted after reassembly; larger frames close the connection.")
+    public static let connectTimeout = ConfigKeySpec(
+        "connect-timeout-ms", default: "5000", "Time allowed for connect plus handshake.")
+    public static let shmRingBytes = ConfigKeySpec(
+        "shm.ring-bytes", default: String(1 << 20),
+        "Shared-memory ring size per direction (power of two, 64 KiB to 1 GiB).")
+    public static let tcpSendBufferBytes = ConfigKeySpec(
+        "tcp.send-buffer-bytes", default: String(4 << 20),
+        "Per-connection buffer of committed frames not yet written; full means back-pressure.")
+    public static let tcpReceiveBufferBytes = ConfigKeySpec(
+        "tcp.receive-buffer-bytes", default: String(256 << 10),
+        "Initial per-connection receive buffer; grows up to one maximum-size frame.")
+    public static let logLevel = ConfigKeySpec(
+        "log-level", default: "info", "Log level.",
+        choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+
+    public static let all: [ConfigKeySpec] = [
+        transport, progress, spinWindow, ioThreads, ioCPUs, secretFile, maxMessage, connectTimeout,
+        shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, logLevel,
+    ]
+}

@@ -1,0 +1,263 @@
+import CWeftCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A registered source's handle on its IO thread.
+public struct IORegistration: Hashable, Sendable {
+    public let slot: Int
+}
+
+/// One OS thread that drives the sources registered with it: it polls memory
+/// (shared-memory rings), waits on descriptors with epoll (sockets, eventfds, pidfds),
+/// runs jobs handed to it from other threads, and flushes coalesced output after each batch.
+///
+/// Everything a source does runs on this thread, so sources need no locks for their own state.
+public final class IOThread: @unchecked Sendable {
+    public let name: String
+    public let progress: ProgressMode
+    public let cpu: Int?
+    let spinWindowNanoseconds: UInt64
+
+    private let epoll: Epoll
+    // Thread-confined state.
+    private var slots: [IOSource?] = []
+    private var freeSlots: [Int] = []
+    private var memoryPollers: ContiguousArray<IOSource> = []
+    private var descriptorsPolledWhileSpinning = 0
+    private var dirtySlots: [Int] = []
+    private var isDirty: [Bool] = []
+    private let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+    private let eventBits = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+    // Shared with other threads.
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let hasJobs = Atomic<Bool>(false)
+    private let sleeping = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(true)
+    private let threadID = Atomic<UInt>(0)
+    private let finished = Mutex<Bool>(false)
+    private var handle: pthread_t = 0
+
+    public init(
+        name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100), cpu: Int? = nil
+    ) throws(SystemError) {
+        self.name = name
+        self.progress = progress
+        self.cpu = cpu
+        let (seconds, attoseconds) = spinWindow.components
+        spinWindowNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        epoll = try Epoll()
+        try start()
+    }
+
+    deinit {
+        tokens.deallocate()
+        eventBits.deallocate()
+    }
+
+    /// True when called on this IO thread.
+    public var isCurrent: Bool { threadID.load(ordering: .relaxed) == UInt(bitPattern: Int(pthread_self())) }
+
+    // MARK: Cross-thread
+
+    /// Runs `job` on this thread soon, waking it if it sleeps.
+    public func execute(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        hasJobs.store(true, ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .sequentiallyConsistent) { epoll.wake() }
+    }
+
+    /// Runs `job` on this thread and waits for its result (never call it from this thread).
+    public func submitAndWait<T: Sendable, E: Error>(
+        _ job: @escaping @Sendable () throws(E) -> T
+    ) throws(E) -> T {
+        if isCurrent { return try job() }
+        let box = Mutex<Result<T, E>?>(nil)
+        let done = DispatchSemaphoreLite()
+        execute {
+            let result: Result<T, E>
+            do throws(E) { result = .success(try job()) } catch { result = .failure(error) }
+            box.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try box.withLock { $0! }.get()
+    }
+
+    /// Stops the loop and joins the thread. Sources should be closed first.
+    public func shutdown() {
+        guard running.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        epoll.wake()
+        if !isCurrent { pthread_join(handle, nil) }
+    }
+
+    // MARK: On-thread registration
+
+    /// Adds a source. `pollsMemory`: call its `poll()` on every loop turn.
+    public func register(_ source: IOSource, pollsMemory: Bool) -> IORegistration {
+        precondition(isCurrent, "register on the IO thread")
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = source
+        } else {
+            slot = slots.count
+            slots.append(source)
+            isDirty.append(false)
+        }
+        if pollsMemory { memoryPollers.append(source) }
+        return IORegistration(slot: slot)
+    }
+
+    /// Removes a source and every descriptor it watched must already be unwatched.
+    public func deregister(_ registration: IORegistration) {
+        precondition(isCurrent, "deregister on the IO thread")
+        guard let source = slots[registration.slot] else { return }
+        memoryPollers.removeAll { $0 === source }
+        slots[registration.slot] = nil
+        freeSlots.append(registration.slot)
+    }
+
+    /// Watches `descriptor`; readiness calls the source's `descriptorReady(token:events:)`.
+    /// `pollWhileSpinning`: check it on every spinning turn (sockets), not only before sleeping.
+    public func watch(
+        _ descriptor: Int32, events: IOEvents, for registration: IORegistration, token: UInt32,
+        pollWhileSpinning: Bool
+    ) throws(SystemError) {
+        try epoll.add(descriptor, events: events, token: Self.token(registration, token))
+        if pollWhileSpinning { descriptorsPolledWhileSpinning += 1 }
+    }
+
+    public func changeWatch(
+        _ descriptor: Int32, events: IOEvents, for registration: IORegistration, token: UInt32
+    ) throws(SystemError) {
+        try epoll.modify(descriptor, events: events, token: Self.token(registration, token))
+    }
+
+    public func unwatch(_ descriptor: Int32, pollWhileSpinning: Bool) {
+        epoll.remove(descriptor)
+        if pollWhileSpinning { descriptorsPolledWhileSpinning -= 1 }
+    }
+
+    /// Asks for the source's `flush()` after the current batch.
+    public func markDirty(_ registration: IORegistration) {
+        if !isDirty[registration.slot] {
+            isDirty[registration.slot] = true
+            dirtySlots.append(registration.slot)
+        }
+    }
+
+    private static func token(_ registration: IORegistration, _ token: UInt32) -> UInt64 {
+        UInt64(registration.slot) << 32 | UInt64(token)
+    }
+
+    // MARK: The loop
+
+    private func start() throws(SystemError) {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&handle, nil, { raw in
+            let thread = Unmanaged<IOThread>.fromOpaque(raw!).takeRetainedValue()
+            thread.run()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<IOThread>.fromOpaque(context).release()
+            throw SystemError("pthread_create", errno: rc)
+        }
+        while threadID.load(ordering: .acquiring) == 0 { sched_yield() }
+    }
+
+    private func run() {
+        threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
+        _ = cweft_set_thread_name(String(name.prefix(15)))
+        if let cpu { _ = cweft_pin_current_thread(Int32(cpu)) }
+        var idleSince: UInt64 = 0
+        var turn: UInt = 0
+        while running.load(ordering: .relaxed) {
+            var work = 0
+            if hasJobs.load(ordering: .relaxed) { work += runJobs() }
+            for source in memoryPollers { work += source.poll() }
+            turn &+= 1
+            if descriptorsPolledWhileSpinning > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
+            if !dirtySlots.isEmpty { flushDirty() }
+            if work > 0 {
+                idleSince = 0
+                continue
+            }
+            switch progress {
+            case .spin:
+                cweft_cpu_relax()
+            case .adaptive:
+                let now = cweft_now_ns()
+                if idleSince == 0 {
+                    idleSince = now
+                } else if now &- idleSince >= spinWindowNanoseconds {
+                    sleepUntilWoken()
+                    idleSince = 0
+                } else {
+                    cweft_cpu_relax()
+                }
+            case .sleep:
+                sleepUntilWoken()
+            }
+        }
+        _ = runJobs()
+        finished.withLock { $0 = true }
+    }
+
+    private func runJobs() -> Int {
+        hasJobs.store(false, ordering: .sequentiallyConsistent)
+        let batch = jobs.withLock { queue -> [@Sendable () -> Void] in
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for job in batch { job() }
+        return batch.count
+    }
+
+    private func pollDescriptors(timeout: Int32) -> Int {
+        let count = epoll.wait(tokens: tokens, events: eventBits, capacity: 64, timeout: timeout)
+        for index in 0..<count {
+            let token = tokens[index]
+            if token == Epoll.wakeToken {
+                epoll.drainWake()
+                continue
+            }
+            let slot = Int(token >> 32)
+            if slot < slots.count, let source = slots[slot] {
+                source.descriptorReady(token: UInt32(truncatingIfNeeded: token), events: eventBits[index])
+            }
+        }
+        return count
+    }
+
+    private func flushDirty() {
+        // A flush may mark more sources dirty; take the list first.
+        let pending = dirtySlots
+        dirtySlots.removeAll(keepingCapacity: true)
+        for slot in pending {
+            isDirty[slot] = false
+            slots[slot]?.flush()
+        }
+    }
+
+    private func sleepUntilWoken() {
+        sleeping.store(true, ordering: .sequentiallyConsistent)
+        var timeout: Int32 = -1
+        var busy = false
+        for source in memoryPollers {
+            switch source.prepareToSleep() {
+            case .armed: break
+            case .busy: busy = true
+            case .pollAgain(let ms): timeout = timeout < 0 ? ms : min(timeout, ms)
+            }
+        }
+        if !busy && !hasJobs.load(ordering: .sequentiallyConsistent) && running.load(ordering: .relaxed) {
+            _ = pollDescriptors(timeout: timeout)
+        }
+        sleeping.store(false, ordering: .relaxed)
+        for source in memoryPollers { source.didWake() }
+    }
+}

@@ -1,0 +1,112 @@
+import Logging
+
+/// Identifies a connection within one process.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// Who is on the other end, learned in the handshake.
+public struct PeerInfo: Sendable, CustomStringConvertible {
+    public var node: NodeIdentity
+    public var address: String
+    /// The peer's process id, where the transport knows it (shared memory).
+    public var processID: Int32?
+    public var maxFramePayload: Int
+
+    public init(node: NodeIdentity, address: String, processID: Int32? = nil, maxFramePayload: Int) {
+        self.node = node
+        self.address = address
+        self.processID = processID
+        self.maxFramePayload = maxFramePayload
+    }
+
+    public var description: String { "\(address) (node \(node))" }
+}
+
+/// Receives a connection's frames and its end. Called on the connection's IO thread.
+public protocol ConnectionHandler: AnyObject, Sendable {
+    /// A data, request or response frame arrived. Release it (or let it go out of
+    /// scope) to let the connection deliver the next one.
+    func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection)
+    /// The connection ended: `error` is nil for an orderly close by either side.
+    func closed(_ connection: any TransportConnection, error: TransportError?)
+}
+
+/// One established connection. Reserve, write in place, commit.
+///
+/// Sending is single-producer unless the connection was opened with
+/// `ConnectionOptions.concurrentSenders`: then reserve…commit holds a lock.
+public protocol TransportConnection: AnyObject, Sendable {
+    var id: ConnectionID { get }
+    var peer: PeerInfo { get }
+    /// Largest payload one reservation can hold; larger messages go through `send`.
+    var maxReservation: Int { get }
+    /// Reserves space for a frame with up to `capacity` payload bytes.
+    /// Throws `.wouldBlock` when the peer has not drained enough.
+    func reserve(capacity: Int) throws(TransportError) -> SendReservation
+    /// Pushes committed frames out now (stream transports coalesce them until then;
+    /// the IO thread flushes after each batch on its own).
+    func flush()
+    /// Closes in order: frames committed before are delivered first.
+    func close()
+    /// True once the connection is closed or failed.
+    var isClosed: Bool { get }
+}
+
+/// Accepts connections at one address until closed.
+public protocol TransportListener: AnyObject, Sendable {
+    /// The address peers connect to (with the chosen port when port 0 was asked for).
+    var address: String { get }
+    func close()
+}
+
+/// Settings shared by every transport, fixed at setup.
+public struct TransportContext: Sendable {
+    public var runtime: IORuntime
+    public var node: NodeIdentity
+    public var secret: ClusterSecret?
+    public var limits: FrameLimits
+    public var logger: Logger
+    public var connectTimeout: Duration
+    /// How long a connection may stay silent before its peer is declared lost.
+    public var idleTimeout: Duration
+
+    public init(
+        runtime: IORuntime, node: NodeIdentity = .random(), secret: ClusterSecret? = nil,
+        limits: FrameLimits = FrameLimits(), logger: Logger = Logger(label: "weft"),
+        connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30)
+    ) {
+        self.runtime = runtime
+        self.node = node
+        self.secret = secret
+        self.limits = limits
+        self.logger = logger
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// Per-connection choices made at setup.
+public struct ConnectionOptions: Sendable {
+    /// Several threads may send on this connection at once (adds a lock around reserve…commit).
+    public var concurrentSenders: Bool
+
+    public init(concurrentSenders: Bool = false) { self.concurrentSenders = concurrentSenders }
+}
+
+/// The plugin API every transport implements.
+public protocol Transport: AnyObject, Sendable {
+    var name: String { get }
+    var capabilities: TransportCapabilities { get }
+    /// Starts accepting at `address`; `handler` is asked for a handler for each new peer.
+    func listen(
+        at address: String, options: ConnectionOptions,
+        handler: @escaping @Sendable (PeerInfo) -> any ConnectionHandler
+    ) throws(TransportError) -> any TransportListener
+    /// Connects and completes the handshake before returning.
+    func connect(
+        to address: String, options: ConnectionOptions, handler: any ConnectionHandler
+    ) throws(TransportError) -> any TransportConnection
+}
