@@ -54,6 +54,7 @@ let package = Package(
 
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
+        .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",
             dependencies: ["WeftCore", "WeftTransports", "WeftSharedMemory", "WeftTCP", "WeftConformance"]),

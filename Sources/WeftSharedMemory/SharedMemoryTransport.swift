@@ -1,1 +1,93 @@
+import Logging
+import Synchronization
 import WeftCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared-memory rings between processes of the same user on one host.
+///
+/// Addresses are names in Linux's abstract Unix-socket namespace (`weft-node1`): the
+/// listener's socket only sets connections up (memfd and eventfds pass over SCM_RIGHTS),
+/// and vanishes with the process, as does the memory.
+public final class SharedMemoryTransport: Transport, @unchecked Sendable {
+    public let name = "shm"
+    public let capabilities: TransportCapabilities
+    let context: TransportContext
+    let ringBytes: Int
+    private let nextID = Atomic<UInt64>(1)
+
+    public init(context: TransportContext, ringBytes: Int) {
+        self.context = context
+        self.ringBytes = ringBytes
+        let maxFrame = Int(ringBytes / 4) - SharedMemoryLayout.tagSize - FrameLayout.headerSize
+        capabilities = TransportCapabilities(
+            reliable: true, ordered: true, maxMessageSize: Int(context.limits.maxMessage),
+            maxFramePayload: maxFrame, zeroCopyReceive: true, zeroCopySend: true,
+            remainingCopies: "none for messages up to a quarter of the ring; larger ones are reassembled by one copy")
+    }
+
+    func makeID() -> ConnectionID { ConnectionID(nextID.wrappingAdd(1, ordering: .relaxed).oldValue) }
+
+    public func listen(
+        at address: String, options: ConnectionOptions,
+        handler: @escaping @Sendable (PeerInfo) -> any ConnectionHandler
+    ) throws(TransportError) -> any TransportListener {
+        let name = try Self.socketName(address)
+        let fd: Int32
+        do { fd = try SharedMemorySyscalls.listen(name: name) } catch {
+            if error.errno == EADDRINUSE { throw .badAddress("shm address '\(name)' is already in use by another process") }
+            throw .system(error)
+        }
+        let listener = SharedMemoryListener(
+            name: name, socket: fd, transport: self, options: options, handlerFactory: handler,
+            thread: context.runtime.nextThread())
+        do { try listener.ioThread.submitAndWait { () throws(SystemError) in try listener.start() } } catch {
+            Glibc.close(fd)
+            throw .system(error)
+        }
+        return listener
+    }
+
+    public func connect(
+        to address: String, options: ConnectionOptions, handler: any ConnectionHandler
+    ) throws(TransportError) -> any TransportConnection {
+        try SharedMemoryConnector(transport: self).connect(name: try Self.socketName(address), options: options, handler: handler)
+    }
+
+    /// `shm:NAME`, `@NAME` or `NAME`; at most 100 bytes of letters, digits, `-`, `_`, `.`.
+    static func socketName(_ address: String) throws(TransportError) -> String {
+        var name = Substring(address)
+        if name.hasPrefix("shm:") { name = name.dropFirst(4) }
+        if name.hasPrefix("@") { name = name.dropFirst() }
+        guard !name.isEmpty, name.utf8.count <= 100,
+            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+        else {
+            throw .badAddress("shm address '\(address)' must be a name of letters, digits, '-', '_' or '.' (up to 100)")
+        }
+        return String(name)
+    }
+}
+
+/// Registers the shared-memory transport.
+public enum SharedMemoryTransportModule {
+    public static let descriptor = TransportDescriptor(
+        name: "shm", summary: "shared-memory rings between processes of one user on this host",
+        probe: { probe() },
+        make: { context, configuration throws(TransportError) in
+            SharedMemoryTransport(context: context, ringBytes: configuration.shmRingBytes)
+        })
+
+    /// memfd, eventfd and pidfd are what the transport needs from the kernel.
+    static func probe() -> TransportAvailability {
+        do {
+            let memfd = try SharedMemorySyscalls.memfd(name: "weft-probe")
+            Glibc.close(memfd)
+            let pidfd = try SharedMemorySyscalls.pidfd(getpid())
+            Glibc.close(pidfd)
+            return .available
+        } catch {
+            return .unavailable(reason: "the kernel lacks what shared memory needs: \(error)")
+        }
+    }
+}

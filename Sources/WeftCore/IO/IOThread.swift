@@ -45,8 +45,7 @@ public final class IOThread: @unchecked Sendable {
         self.name = name
         self.progress = progress
         self.cpu = cpu
-        let (seconds, attoseconds) = spinWindow.components
-        spinWindowNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        spinWindowNanoseconds = spinWindow.wholeNanoseconds
         epoll = try Epoll()
         try start()
     }

@@ -56,7 +56,7 @@ public enum FragmentingSender {
             do {
                 return try connection.reserve(capacity: capacity)
             } catch .wouldBlock {
-                guard let deadline else { throw .wouldBlock }
+                guard let deadline, !connection.ioThread.isCurrent else { throw .wouldBlock }
                 if ContinuousClock.now >= deadline { throw .timedOut("waiting for send space on \(connection.id)") }
                 backoff.pause()
             }

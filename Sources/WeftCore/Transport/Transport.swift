@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Identifies a connection within one process.
 public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
@@ -43,6 +44,8 @@ public protocol TransportConnection: AnyObject, Sendable {
     var peer: PeerInfo { get }
     /// Largest payload one reservation can hold; larger messages go through `send`.
     var maxReservation: Int { get }
+    /// Largest message `send` accepts (this side's `max-message-bytes`; peers are expected to agree).
+    var maxMessageSize: Int { get }
     /// Reserves space for a frame with up to `capacity` payload bytes.
     /// Throws `.wouldBlock` when the peer has not drained enough.
     func reserve(capacity: Int) throws(TransportError) -> SendReservation
@@ -53,6 +56,10 @@ public protocol TransportConnection: AnyObject, Sendable {
     func close()
     /// True once the connection is closed or failed.
     var isClosed: Bool { get }
+    /// The IO thread that drives this connection.
+    var ioThread: IOThread { get }
+    /// Serialises senders of messages larger than one reservation.
+    var largeMessageLock: SendSideLock { get }
 }
 
 /// Accepts connections at one address until closed.
@@ -109,4 +116,42 @@ public protocol Transport: AnyObject, Sendable {
     func connect(
         to address: String, options: ConnectionOptions, handler: any ConnectionHandler
     ) throws(TransportError) -> any TransportConnection
+}
+
+/// A lock for connections that more than one thread sends on; nil for single-sender connections.
+public final class SendSideLock: @unchecked Sendable {
+    private let locked = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Spins briefly, then yields: the lock is held only from reserve to commit.
+    @inline(__always)
+    public func lock() {
+        while locked.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged == false {
+            var backoff = Backoff()
+            while locked.load(ordering: .relaxed) { backoff.pause() }
+        }
+    }
+
+    @inline(__always)
+    public func unlock() { locked.store(false, ordering: .releasing) }
+}
+
+extension TransportConnection {
+    /// Copies `payload` into transport memory and sends it, fragmenting it when it is larger than
+    /// one reservation; waits for send space until `timeout` (never on the connection's own IO thread).
+    public func send(
+        _ payload: UnsafeRawBufferPointer, header: FrameHeader, timeout: Duration? = .seconds(30)
+    ) throws(TransportError) {
+        let maxMessage = maxMessageSize
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        if payload.count <= maxReservation {
+            try FragmentingSender.send(payload, header: header, on: self, maxMessage: maxMessage, waitUntil: deadline)
+            return
+        }
+        // Fragments of two messages must not interleave: one large message at a time.
+        largeMessageLock.lock()
+        defer { largeMessageLock.unlock() }
+        try FragmentingSender.send(payload, header: header, on: self, maxMessage: maxMessage, waitUntil: deadline)
+    }
 }

@@ -1,0 +1,73 @@
+import CWeftSharedMemory
+import WeftCore
+
+/// The receiving end of one ring, driven by the connection's IO thread.
+struct RingConsumer {
+    let ring: RingMemory
+    let mask: UInt64
+    private(set) var head: UInt64
+    private var publishedHead: UInt64
+
+    init(ring: RingMemory) {
+        self.ring = ring
+        mask = ring.size - 1
+        head = SharedMemoryLayout.firstPosition(ringBytes: ring.size)
+        publishedHead = head
+    }
+
+    /// What the consumer finds at its head.
+    enum Next {
+        case empty
+        /// A frame: its header starts at `frame`; the record ends at `end`.
+        case frame(UnsafeRawPointer, end: UInt64)
+        case malformed(FrameError)
+    }
+
+    /// Looks at the head without consuming; skips padding.
+    @inline(__always)
+    mutating func peek(limits: FrameLimits) -> Next {
+        while true {
+            let offset = head & mask
+            let tagAddress = ring.data + Int(offset)
+            let tag = cweft_load_acquire_u64(tagAddress.assumingMemoryBound(to: UInt64.self))
+            if tag == head {
+                let frame = UnsafeRawPointer(tagAddress + SharedMemoryLayout.tagSize)
+                switch FrameHeader.decode(from: frame, limits: limits) {
+                case .failure(let error): return .malformed(error)
+                case .success(let header):
+                    let size = SharedMemoryLayout.recordSize(payload: Int(header.payloadLength))
+                    guard offset + size <= ring.size else {
+                        return .malformed(.tooLong(length: Int(header.payloadLength), limit: Int(ring.size - offset)))
+                    }
+                    return .frame(frame, end: head &+ size)
+                }
+            }
+            if tag == head | SharedMemoryLayout.paddingBit {
+                head &+= ring.size - offset
+                continue
+            }
+            return .empty
+        }
+    }
+
+    /// True when a record (or padding) is waiting at the head.
+    @inline(__always)
+    func hasWork() -> Bool {
+        let tag = cweft_load_acquire_u64((ring.data + Int(head & mask)).assumingMemoryBound(to: UInt64.self))
+        return tag == head || tag == head | SharedMemoryLayout.paddingBit
+    }
+
+    @inline(__always)
+    mutating func consume(upTo end: UInt64) { head = end }
+
+    /// Tells the producer how far it may reuse the ring (once per batch, not per frame).
+    @inline(__always)
+    mutating func publishHead() {
+        if publishedHead != head {
+            cweft_store_release_u64(ring.head, head)
+            publishedHead = head
+        }
+    }
+
+    func setSleeping(_ asleep: Bool) { cweft_store_u32_seq_cst(ring.sleeping, asleep ? 1 : 0) }
+}

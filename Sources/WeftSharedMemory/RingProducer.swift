@@ -1,0 +1,67 @@
+import CWeftSharedMemory
+import WeftCore
+
+/// The sending end of one single-producer/single-consumer ring. Only one thread at a time
+/// may use it (the connection's send side guarantees that).
+struct RingProducer {
+    let ring: RingMemory
+    let mask: UInt64
+    /// Signals the consumer's eventfd when it sleeps; -1 when the consumer only spins
+    /// (then no fence and no flag check per message: decided at setup).
+    let consumerWakeFD: Int32
+    private(set) var tail: UInt64
+    private var cachedHead: UInt64
+
+    init(ring: RingMemory, consumerWakeFD: Int32) {
+        self.ring = ring
+        mask = ring.size - 1
+        self.consumerWakeFD = consumerWakeFD
+        tail = SharedMemoryLayout.firstPosition(ringBytes: ring.size)
+        cachedHead = tail
+    }
+
+    /// Largest payload one record may carry: a quarter of the ring keeps several in flight.
+    var maxPayload: Int { Int(ring.size / 4) - SharedMemoryLayout.tagSize - FrameLayout.headerSize }
+
+    /// Space for a frame with `capacity` payload bytes: the frame's address and its position,
+    /// or nil when the consumer has not freed enough yet.
+    @inline(__always)
+    mutating func reserve(capacity: Int) -> (frame: UnsafeMutableRawPointer, position: UInt64)? {
+        let need = SharedMemoryLayout.recordSize(payload: capacity)
+        var position = tail
+        let offset = position & mask
+        let padding = offset + need > ring.size ? ring.size - offset : 0
+        // Room for padding, the record, and the next record's tag that commit zeroes.
+        let end = position &+ padding &+ need &+ SharedMemoryLayout.recordAlignment
+        if end &- cachedHead > ring.size {
+            cachedHead = cweft_load_acquire_u64(ring.head)
+            if end &- cachedHead > ring.size { return nil }
+        }
+        if padding > 0 {
+            ring.data.storeBytes(of: 0, as: UInt64.self)
+            cweft_store_release_u64(tagPointer(offset), position | SharedMemoryLayout.paddingBit)
+            position &+= padding
+            tail = position
+        }
+        return (ring.data + Int(position & mask) + SharedMemoryLayout.tagSize, position)
+    }
+
+    /// Publishes the record at `position` whose frame header says `payloadLength`.
+    @inline(__always)
+    mutating func publish(position: UInt64, payloadLength: Int) {
+        let next = position &+ SharedMemoryLayout.recordSize(payload: payloadLength)
+        // The consumer must never read a stale tag at its next head: clear it before publishing.
+        tagPointer(next & mask).pointee = 0
+        cweft_store_release_u64(tagPointer(position & mask), position)
+        tail = next
+        if consumerWakeFD >= 0 {
+            cweft_full_fence()
+            if cweft_load_u32_seq_cst(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }
+        }
+    }
+
+    @inline(__always)
+    private func tagPointer(_ offset: UInt64) -> UnsafeMutablePointer<UInt64> {
+        (ring.data + Int(offset)).assumingMemoryBound(to: UInt64.self)
+    }
+}

@@ -1,0 +1,300 @@
+import CWeftSharedMemory
+import Logging
+import Synchronization
+import WeftCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One shared-memory connection: a ring to send on, a ring to receive from, the peer's
+/// eventfd to wake it, a pidfd that tells when the peer process dies, and the setup socket.
+public final class SharedMemoryConnection: TransportConnection, IOSource, ReservationOwner, @unchecked Sendable {
+    public let id: ConnectionID
+    public let peer: PeerInfo
+    public let maxReservation: Int
+    public var maxMessageSize: Int { Int(limits.maxMessage) }
+    public let ioThread: IOThread
+    public let largeMessageLock = SendSideLock()
+
+    let region: SharedMemoryRegion
+    let producer: UnsafeMutablePointer<RingProducer>
+    private let consumer: UnsafeMutablePointer<RingConsumer>
+    private let descriptors: Descriptors
+    private let limits: FrameLimits
+    private let handler: any ConnectionHandler
+    private let logger: Logger
+    let sendLock: SendSideLock?
+
+    // IO-thread state.
+    private var registration: IORegistration?
+    private let cursor = ReleaseCursor()
+    private var heldEnd: UInt64 = 0
+    private var assembler: FragmentAssembler
+    private let assembledCursor = ReleaseCursor()
+    private var assembledSerial: UInt64 = 0
+    private var assembledHeld = false
+
+    private let state = Atomic<UInt8>(State.open.rawValue)
+    private enum State: UInt8 { case open, closing, closed }
+
+    struct Descriptors {
+        let socket: Int32
+        let ownWake: Int32
+        let peerWake: Int32
+        let peerProcess: Int32
+    }
+
+    /// `sendRing`/`receiveRing`: 0 and 1 for the connector, 1 and 0 for the acceptor.
+    init(
+        id: ConnectionID, peer: PeerInfo, region: SharedMemoryRegion, sendRing: Int, peerMode: ProgressModeCode,
+        descriptors: Descriptors, thread: IOThread, context: TransportContext, options: ConnectionOptions,
+        handler: any ConnectionHandler
+    ) {
+        self.id = id
+        self.peer = peer
+        self.region = region
+        self.descriptors = descriptors
+        self.ioThread = thread
+        self.limits = context.limits
+        self.handler = handler
+        self.logger = context.logger
+        sendLock = options.concurrentSenders ? SendSideLock() : nil
+        producer = .allocate(capacity: 1)
+        producer.initialize(
+            to: RingProducer(ring: region.ring(sendRing), consumerWakeFD: peerMode == .spin ? -1 : descriptors.peerWake))
+        consumer = .allocate(capacity: 1)
+        consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
+        maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
+        assembler = FragmentAssembler(limits: context.limits)
+    }
+
+    deinit {
+        producer.deinitialize(count: 1)
+        producer.deallocate()
+        consumer.deinitialize(count: 1)
+        consumer.deallocate()
+    }
+
+    public var isClosed: Bool { state.load(ordering: .relaxed) != State.open.rawValue }
+
+    /// True when `pointer` lies in the shared mapping (zero-copy proof for tests).
+    public func isInSharedMemory(_ pointer: UnsafeRawPointer) -> Bool { region.contains(pointer) }
+
+    /// Registers with the IO thread; call on that thread.
+    func start() throws(SystemError) {
+        let registration = ioThread.register(self, pollsMemory: true)
+        self.registration = registration
+        try ioThread.watch(descriptors.ownWake, events: .readable, for: registration, token: Token.wake, pollWhileSpinning: false)
+        try ioThread.watch(descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess, pollWhileSpinning: false)
+        try ioThread.watch(descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket, pollWhileSpinning: false)
+    }
+
+    private enum Token {
+        static let wake: UInt32 = 1
+        static let peerProcess: UInt32 = 2
+        static let socket: UInt32 = 3
+    }
+
+    // MARK: Sending
+
+    public func reserve(capacity: Int) throws(TransportError) -> SendReservation {
+        guard capacity <= maxReservation else { throw .messageTooLarge(size: capacity, limit: maxReservation) }
+        guard state.load(ordering: .relaxed) == State.open.rawValue else { throw .closed(reason: "connection \(id) is closed") }
+        sendLock?.lock()
+        guard let (frame, position) = producer.pointee.reserve(capacity: capacity) else {
+            sendLock?.unlock()
+            throw .wouldBlock
+        }
+        return SendReservation(frame: frame, capacity: capacity, token: position, owner: self)
+    }
+
+    public func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader) {
+        producer.pointee.publish(position: token, payloadLength: Int(header.payloadLength))
+        sendLock?.unlock()
+    }
+
+    public func abandonReservation(token: UInt64) { sendLock?.unlock() }
+
+    /// Rings publish at commit; nothing is coalesced.
+    public func flush() {}
+
+    // MARK: Receiving (IO thread)
+
+    public func poll() -> Int {
+        if heldEnd != 0 {
+            guard cursor.position >= heldEnd else { return 0 }
+            consumer.pointee.consume(upTo: heldEnd)
+            heldEnd = 0
+        }
+        if assembledHeld {
+            guard assembledCursor.position == assembledSerial else { return 0 }
+            assembledHeld = false
+        }
+        var work = 0
+        loop: while work < 256 {
+            switch consumer.pointee.peek(limits: limits) {
+            case .empty:
+                break loop
+            case .malformed(let error):
+                fail(.protocolViolation(error))
+                return work + 1
+            case .frame(let frame, let end):
+                work += 1
+                if !deliver(frame: frame, end: end) { break loop }
+            }
+        }
+        consumer.pointee.publishHead()
+        return work
+    }
+
+    /// Handles one frame; false when the connection must stop delivering for now.
+    @inline(__always)
+    private func deliver(frame: UnsafeRawPointer, end: UInt64) -> Bool {
+        // Already validated by peek.
+        guard case .success(let header) = FrameHeader.decode(from: frame, limits: limits) else { return false }
+        let payload = frame + FrameLayout.headerSize
+        switch header.kind {
+        case .data, .request, .response:
+            if header.flags.contains(.fragment) { return deliverFragment(header, payload: payload, end: end) }
+            handler.received(
+                ReceivedFrame(header: header, payload: payload, releaseCursor: cursor.pointer, releasePosition: end),
+                on: self)
+            if cursor.position >= end {
+                consumer.pointee.consume(upTo: end)
+                return isOpen
+            }
+            heldEnd = end
+            return false
+        case .heartbeat, .credit:
+            consumer.pointee.consume(upTo: end)
+            return true
+        case .close:
+            consumer.pointee.consume(upTo: end)
+            consumer.pointee.publishHead()
+            finish(error: nil, notifyPeer: false)
+            return false
+        case .hello, .helloReply, .auth:
+            fail(.protocolViolation(.unexpectedKind(header.kind, state: "connected")))
+            return false
+        }
+    }
+
+    private func deliverFragment(_ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64) -> Bool {
+        let whole: FrameHeader?
+        do { whole = try assembler.append(header, payload: payload) } catch {
+            fail(.protocolViolation(error))
+            return false
+        }
+        consumer.pointee.consume(upTo: end)
+        guard let whole else { return true }
+        assembledSerial &+= 1
+        handler.received(
+            ReceivedFrame(
+                header: whole, payload: assembler.messageBytes, releaseCursor: assembledCursor.pointer,
+                releasePosition: assembledSerial),
+            on: self)
+        if assembledCursor.position != assembledSerial {
+            assembledHeld = true
+            return false
+        }
+        return isOpen
+    }
+
+    private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }
+
+    public func descriptorReady(token: UInt32, events: UInt32) {
+        switch token {
+        case Token.wake:
+            SharedMemorySyscalls.drain(descriptors.ownWake)
+        case Token.peerProcess:
+            peerGone("peer process \(peer.processID ?? 0) exited")
+        default:
+            var byte: UInt8 = 0
+            let n = recv(descriptors.socket, &byte, 1, Int32(MSG_DONTWAIT))
+            if n == 0 || (n < 0 && errno != EAGAIN) {
+                peerGone("peer closed its setup socket")
+            } else if n > 0 {
+                fail(.protocolViolation(.malformedPayload("unexpected message on the setup socket")))
+            }
+        }
+    }
+
+    public func prepareToSleep() -> SleepReadiness {
+        if heldEnd != 0 || assembledHeld { return .pollAgain(milliseconds: 1) }
+        consumer.pointee.setSleeping(true)
+        if consumer.pointee.hasWork() {
+            consumer.pointee.setSleeping(false)
+            return .busy
+        }
+        return .armed
+    }
+
+    public func didWake() { consumer.pointee.setSleeping(false) }
+
+    // MARK: Closing
+
+    /// Sends a close frame after everything committed so far, then tears down.
+    public func close() {
+        guard state.compareExchange(expected: State.open.rawValue, desired: State.closing.rawValue, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        sendCloseFrame(reason: nil)
+        ioThread.execute { [self] in finish(error: nil, notifyPeer: false) }
+    }
+
+    /// The peer's process or socket went away: deliver what it committed, then report.
+    private func peerGone(_ why: String) {
+        guard registration != nil else { return }
+        while isOpen && heldEnd == 0 && !assembledHeld && poll() > 0 {}
+        if registration != nil { finish(error: .peerLost(why), notifyPeer: false) }
+    }
+
+    private func fail(_ error: TransportError) {
+        logger.warning("closing shared-memory connection \(id) from \(peer): \(error)")
+        finish(error: error, notifyPeer: true)
+    }
+
+    private func sendCloseFrame(reason: String?) {
+        let text = Array((reason ?? "").utf8.prefix(256))
+        sendLock?.lock()
+        defer { sendLock?.unlock() }
+        guard let (frame, position) = producer.pointee.reserve(capacity: text.count) else { return }
+        text.withUnsafeBytes { bytes in
+            if !bytes.isEmpty { (frame + FrameLayout.headerSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        }
+        FrameHeader(kind: .close, payloadLength: UInt32(text.count)).encode(to: frame)
+        producer.pointee.publish(position: position, payloadLength: text.count)
+    }
+
+    /// Tears down on the IO thread; the handler hears `closed` exactly once.
+    private func finish(error: TransportError?, notifyPeer: Bool) {
+        guard let registration else { return }
+        self.registration = nil
+        if notifyPeer, state.load(ordering: .relaxed) == State.open.rawValue {
+            sendCloseFrame(reason: error.map { "\($0)" })
+        }
+        state.store(State.closed.rawValue, ordering: .releasing)
+        ioThread.unwatch(descriptors.ownWake, pollWhileSpinning: false)
+        ioThread.unwatch(descriptors.peerProcess, pollWhileSpinning: false)
+        ioThread.unwatch(descriptors.socket, pollWhileSpinning: false)
+        ioThread.deregister(registration)
+        Glibc.close(descriptors.socket)
+        Glibc.close(descriptors.ownWake)
+        Glibc.close(descriptors.peerWake)
+        Glibc.close(descriptors.peerProcess)
+        handler.closed(self, error: error)
+        // A frame still held keeps the mapping until the connection itself goes away.
+        if heldEnd == 0 && !assembledHeld { region.unmap() }
+    }
+}
+
+extension SharedMemoryConnection {
+    /// Puts `bytes` into the ring as one record, exactly as given (malformed-frame tests).
+    func injectRawFrame(_ bytes: [UInt8]) throws(TransportError) {
+        let payloadLength = bytes.count - FrameLayout.headerSize
+        sendLock?.lock()
+        defer { sendLock?.unlock() }
+        guard let (frame, position) = producer.pointee.reserve(capacity: payloadLength) else { throw .wouldBlock }
+        bytes.withUnsafeBytes { frame.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        producer.pointee.publish(position: position, payloadLength: payloadLength)
+    }
+}

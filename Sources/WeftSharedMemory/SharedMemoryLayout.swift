@@ -1,0 +1,79 @@
+import WeftCore
+
+/// The memfd that two processes share: one control page, then one ring per direction.
+///
+/// Control page (4096 bytes; counters two cache lines apart so neither side's writes
+/// disturb the other's lines, adjacent-line prefetch included):
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | magic "WSHM" (0x4D485357) |
+/// | 4 | 4 | layout version (1) |
+/// | 8 | 8 | ring bytes (power of two) |
+/// | 16 | 4 | connector's progress mode (0 spin, 1 adaptive, 2 sleep) |
+/// | 20 | 4 | acceptor's progress mode |
+/// | 128 | 8 | ring 0 (connector → acceptor): consumer's head position (starts at ring bytes) |
+/// | 256 | 4 | ring 0: consumer is asleep (1) and wants an eventfd wake-up |
+/// | 384 | 8 | ring 1 (acceptor → connector): consumer's head position |
+/// | 512 | 4 | ring 1: consumer is asleep |
+///
+/// Ring 0 starts at 4096, ring 1 at 4096 + ring bytes. A record in a ring:
+///
+/// ```
+///  0                   1                   2                   3
+///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+/// +-+-------------------------------------------------------------+
+/// |P|        tag: the record's absolute position in the stream     |  0
+/// | |                       (64 bits)                             |  4
+/// +-+-------------------------------------------------------------+
+/// |                 frame: 32-byte header, then payload           |  8
+/// ~                                                               ~
+/// +---------------------------------------------------------------+
+/// ```
+/// Records start on 64-byte boundaries, so a frame with up to 24 payload bytes is one
+/// cache line. The producer writes the frame, zeroes the next record's tag, then stores
+/// this tag with release ordering; the consumer spins on the tag at its head with acquire
+/// loads. A tag equal to the expected position marks a valid record (no zeroing by the
+/// consumer, no stale tag from an earlier lap can match). P (bit 63) marks padding: the
+/// rest of the ring is skipped and the stream continues at the ring's start.
+enum SharedMemoryLayout {
+    static let magic: UInt32 = 0x4D48_5357
+    static let version: UInt32 = 1
+    static let controlPageSize = 4096
+    static let ringBytesOffset = 8
+    static let connectorModeOffset = 16
+    static let acceptorModeOffset = 20
+    static let headOffsets = [128, 384]
+    static let sleepingOffsets = [256, 512]
+
+    static let recordAlignment: UInt64 = 64
+    static let tagSize = 8
+    static let paddingBit: UInt64 = 1 << 63
+
+    /// Streams start one lap in, so that no valid tag is 0, the value of fresh memory.
+    static func firstPosition(ringBytes: UInt64) -> UInt64 { ringBytes }
+
+    static func regionSize(ringBytes: Int) -> Int { controlPageSize + 2 * ringBytes }
+    static func ringOffset(_ ring: Int, ringBytes: Int) -> Int { controlPageSize + ring * ringBytes }
+
+    /// Bytes a record with `payload` bytes occupies in the ring.
+    @inline(__always)
+    static func recordSize(payload: Int) -> UInt64 {
+        (UInt64(tagSize + FrameLayout.headerSize + payload) + recordAlignment - 1) & ~(recordAlignment - 1)
+    }
+}
+
+/// Progress modes as stored in the control page.
+enum ProgressModeCode: UInt32 {
+    case spin = 0, adaptive = 1, sleep = 2
+}
+
+extension ProgressModeCode {
+    init(_ mode: ProgressMode) {
+        switch mode {
+        case .spin: self = .spin
+        case .adaptive: self = .adaptive
+        case .sleep: self = .sleep
+        }
+    }
+}
