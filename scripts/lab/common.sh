@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables shared with scripts/kernel-lab
 # Kernel lab: helpers shared by scripts/kernel-lab and its parts (sourced).
 
 # Exit status of the lab itself when it cannot give a verdict on the
@@ -18,9 +19,3 @@ lab_quote() {
     local s=${1//\'/\'\\\'\'}
     printf "'%s'" "$s"
 }
-
-# Wall clock in seconds with decimals.
-lab_now() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
-
-# lab_elapsed START: seconds since START, one decimal.
-lab_elapsed() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -48,11 +48,11 @@ ulimit -l unlimited || setup_failed "cannot lift the locked-memory limit"
 if [ "$WEFT_LAB_NODES" -gt 1 ] && [ "$WEFT_LAB_WAIT_PEERS" = 1 ]; then
     deadline=$((SECONDS + WEFT_LAB_PEER_TIMEOUT))
     while :; do
-        up=$(tipc node list 2>/dev/null | grep -c ' up' || true)
-        # The list holds this node too.
-        [ "$up" -ge "$WEFT_LAB_NODES" ] && break
+        # The list shows the peers, not this node.
+        up=$(tipc node list 2>/dev/null | awk '$NF == "up" { n++ } END { print n + 0 }')
+        [ "$up" -ge $((WEFT_LAB_NODES - 1)) ] && break
         [ "$SECONDS" -ge "$deadline" ] &&
-            setup_failed "only $up of $WEFT_LAB_NODES TIPC nodes up after ${WEFT_LAB_PEER_TIMEOUT}s"
+            setup_failed "only $up of $((WEFT_LAB_NODES - 1)) TIPC peers up after ${WEFT_LAB_PEER_TIMEOUT}s"
         sleep 0.25
     done
 fi

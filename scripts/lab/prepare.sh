@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kernel lab: host-side preparation (sourced by scripts/kernel-lab).
 #
 # Installs the host packages the lab needs (only when missing), fetches the
@@ -12,7 +13,7 @@ LAB_MODULES="crc32_generic virtio_pci virtio_net 9p 9pnet_virtio tipc ib_core ib
 # Host tools (command -> Debian package) the host side needs.
 LAB_HOST_TOOLS="qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio depmod:kmod modprobe:kmod"
 # Programs the guest runs from the host's root (program -> Debian package).
-LAB_GUEST_TOOLS="ip:iproute2 tipc:iproute2 rdma:iproute2 ibv_devices:ibverbs-utils ib_send_lat:perftest numactl:numactl python3:python3"
+LAB_GUEST_TOOLS="ip:iproute2 tipc:iproute2 rdma:iproute2 ibv_devices:ibverbs-utils ib_send_lat:perftest numactl:numactl /usr/bin/python3:python3 ss:iproute2"
 # Libraries and providers the guest needs (package names, checked with dpkg).
 LAB_GUEST_PACKAGES="rdma-core ibverbs-providers librdmacm1"
 
@@ -26,15 +27,15 @@ lab_apt_install() {
     [ "$(id -u)" = 0 ] ||
         lab_die "missing packages: $*; run as root or install them: apt-get install $*"
     lab_note "installing $* (apt-get)"
-    if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+    if DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q --no-install-recommends "$@" \
         >"$LAB_CACHE/apt.log" 2>&1; then
         return 0
     fi
     if [ "$lab_apt_updated" = 0 ]; then
         lab_apt_updated=1
         lab_note "apt-get install failed; running apt-get update once"
-        apt-get update -q >>"$LAB_CACHE/apt.log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" \
+        timeout 600 apt-get update -q >>"$LAB_CACHE/apt.log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q --no-install-recommends "$@" \
             >>"$LAB_CACHE/apt.log" 2>&1 && return 0
     fi
     tail -n 15 "$LAB_CACHE/apt.log" >&2
@@ -80,8 +81,8 @@ lab_sbin() { # lab_sbin TOOL: path of a tool that may live in /sbin
         { [ -x "/sbin/$1" ] && echo "/sbin/$1"; } || lab_die "$1 is missing"
 }
 
-# Resolve the kernel package: the cached one unless --refresh, else what
-# linux-image-amd64 depends on (or $WEFT_LAB_KERNEL_PACKAGE).
+# Resolve the kernel package into LAB_KPKG: what linux-image-amd64 depends
+# on, or $WEFT_LAB_KERNEL_PACKAGE.
 lab_kernel_package() {
     local pkg=${WEFT_LAB_KERNEL_PACKAGE:-}
     if [ -z "$pkg" ]; then
@@ -91,12 +92,26 @@ lab_kernel_package() {
     if [ -z "$pkg" ] && [ "$lab_apt_updated" = 0 ] && [ "$(id -u)" = 0 ]; then
         lab_apt_updated=1
         lab_note "no kernel package known to apt; running apt-get update once"
-        apt-get update -q >"$LAB_CACHE/apt.log" 2>&1 || true
+        timeout 600 apt-get update -q >"$LAB_CACHE/apt.log" 2>&1 || true
         pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
             sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
     fi
     [ -n "$pkg" ] || lab_die "cannot find Debian's kernel package (apt-cache depends linux-image-amd64)"
-    echo "$pkg"
+    LAB_KPKG=$pkg
+}
+
+# lab_download_deb PKG: the cached .deb of PKG, downloaded if missing.
+lab_download_deb() {
+    local pkg=$1 deb
+    mkdir -p "$LAB_CACHE/debs"
+    deb=$(ls "$LAB_CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+    if [ -z "$deb" ]; then
+        lab_note "downloading $pkg (apt-get download)"
+        (cd "$LAB_CACHE/debs" && timeout 900 apt-get download -q "$pkg") >>"$LAB_CACHE/apt.log" 2>&1 ||
+            return 1
+        deb=$(ls "$LAB_CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -n 1)
+    fi
+    [ -n "$deb" ] && echo "$deb"
 }
 
 # Fetch and extract the kernel. Sets LAB_KVER and LAB_KDIR.
@@ -108,23 +123,28 @@ lab_ensure_kernel() {
         LAB_KVER=$(cat "$LAB_KDIR/version")
         return 0
     fi
-    local pkg
-    pkg=$(lab_kernel_package)
-    local kver=${pkg#linux-image-}
+    local pkg kver deb=""
+    lab_kernel_package
+    pkg=$LAB_KPKG kver=${LAB_KPKG#linux-image-}
+    if [ ! -f "$LAB_CACHE/kernel/$kver/ready" ]; then
+        deb=$(lab_download_deb "$pkg") || deb=""
+        if [ -z "$deb" ] && [ "$lab_apt_updated" = 0 ] && [ "$(id -u)" = 0 ]; then
+            # The mirror may have moved on to a newer kernel: look again.
+            lab_apt_updated=1
+            lab_note "download failed; running apt-get update once"
+            timeout 600 apt-get update -q >>"$LAB_CACHE/apt.log" 2>&1 || true
+            lab_kernel_package
+            pkg=$LAB_KPKG kver=${LAB_KPKG#linux-image-}
+            deb=$(lab_download_deb "$pkg") || deb=""
+        fi
+        if [ -z "$deb" ] && [ ! -f "$LAB_CACHE/kernel/$kver/ready" ]; then
+            tail -n 5 "$LAB_CACHE/apt.log" >&2
+            lab_die "apt-get download $pkg failed (log: $LAB_CACHE/apt.log)"
+        fi
+    fi
     LAB_KDIR="$LAB_CACHE/kernel/$kver"
     LAB_KVER=$kver
     if [ ! -f "$LAB_KDIR/ready" ]; then
-        mkdir -p "$LAB_CACHE/debs"
-        local deb
-        deb=$(ls "$LAB_CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -n 1 || true)
-        if [ -z "$deb" ]; then
-            lab_note "downloading $pkg (apt-get download)"
-            (cd "$LAB_CACHE/debs" && apt-get download -q "$pkg") >"$LAB_CACHE/apt.log" 2>&1 || {
-                tail -n 5 "$LAB_CACHE/apt.log" >&2
-                lab_die "apt-get download $pkg failed (log: $LAB_CACHE/apt.log)"
-            }
-            deb=$(ls "$LAB_CACHE/debs/${pkg}_"*.deb | head -n 1)
-        fi
         lab_note "extracting $pkg into the cache"
         rm -rf "$LAB_KDIR.tmp"
         mkdir -p "$LAB_KDIR.tmp/root"
@@ -214,11 +234,13 @@ lab_choose_accel() {
     fi
     lab_note "probing KVM (at most ${LAB_KVM_PROBE_TIMEOUT}s)"
     local log="$LAB_CACHE/accel-probe.log"
+    rm -f "$log"
     # The subshell keeps bash's own "Aborted" report of a crashed probe quiet.
     (timeout -k 2 "$LAB_KVM_PROBE_TIMEOUT" "$LAB_QEMU" -nodefaults -no-user-config \
         -machine pc,accel=kvm -cpu host -m 256 -smp 1 -display none -no-reboot \
         -serial "file:$log" -kernel "$LAB_KDIR/vmlinuz" -initrd "$LAB_INITRD" \
-        -append "console=ttyS0 panic=-1 loglevel=1 weft.probe=1" </dev/null >/dev/null 2>&1) 2>/dev/null || true
+        -append "console=ttyS0 panic=-1 loglevel=1 weft.probe=1" </dev/null >/dev/null 2>&1
+        exit 0) 2>/dev/null
     if grep -q 'WEFT-LAB-PROBE-OK' "$log" 2>/dev/null; then
         LAB_ACCEL=kvm
     else

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables shared with scripts/kernel-lab
 # Kernel lab: boot the nodes, stream their consoles, watch them, judge the
 # outcome (sourced by scripts/kernel-lab after lab_prepare).
 #
@@ -128,7 +129,7 @@ lab_cleanup() {
 
 # Console clean-up: carriage returns, QEMU's note that the single node's
 # NIC leads nowhere (on purpose), the kernel's power-off line.
-LAB_CONSOLE_FILTER='s/\r//g; /hub 0 is not connected to host network/d; s/\[ *[0-9.]*\] reboot: Power down$//; /^$/d'
+LAB_CONSOLE_FILTER='s/\r//g; /hub 0 is not connected to host network/d; /^qemu-system-[a-z0-9_]*: terminating on signal/d; s/\[ *[0-9.]*\] reboot: Power down$//; /^$/d'
 
 # Start node $1's QEMU with its console streamed to stdout (prefixed with
 # the node's name when there are several) and kept in nodeN/console.log.
@@ -183,15 +184,15 @@ lab_attempt() {
         fi
         lab_verbose "UDP ports on 127.0.0.1: ${LAB_PORTS[*]}"
     fi
-    local t0
-    t0=$(lab_now)
+    # Times in microseconds.
+    local t0=${EPOCHREALTIME/./} sec=1000000
     for ((i = 1; i <= nodes; i++)); do lab_start_node "$i"; done
 
     local -a state started_at
     local now verdict="" timed_out="" failed_node="" grace_until=""
     for ((i = 1; i <= nodes; i++)); do state[i]=booting; done
     while :; do
-        now=$(lab_now)
+        now=${EPOCHREALTIME/./}
         local running=0
         for ((i = 1; i <= nodes; i++)); do
             local dir="$LAB_RUN/node$i"
@@ -204,11 +205,12 @@ lab_attempt() {
             if [ "${state[i]}" = booting ] && [ -f "$dir/started" ]; then
                 state[i]=running
                 started_at[i]=$now
-                lab_verbose "node $i: command started after $(lab_elapsed "$t0")s"
+                local ds=$(((now - t0) / 100000))
+                lab_verbose "node $i: command started after $((ds / 10)).$((ds % 10))s"
             fi
             if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" != 0 ] && [ -z "$failed_node" ]; then
                 failed_node=$i
-                grace_until=$(awk -v a="$now" -v b="$LAB_GRACE" 'BEGIN { print a + b }')
+                grace_until=$((now + LAB_GRACE * sec))
             fi
             if ! kill -0 "${LAB_QEMU_PID[i]}" 2>/dev/null; then
                 local qrc=0
@@ -223,22 +225,21 @@ lab_attempt() {
                     lab_cleanup
                     return 3
                 else
-                    state[i]=lost
+                    state[i]=no-status
                     verdict="node $i: $(lab_diagnose "$i" "$qrc")"
                 fi
                 continue
             fi
             running=$((running + 1))
-            if [ "${state[i]}" = booting ] &&
-                awk -v a="$now" -v b="$t0" -v l="$LAB_BOOT_TIMEOUT" 'BEGIN { exit !(a - b > l) }'; then
+            if [ "${state[i]}" = booting ] && ((now - t0 > LAB_BOOT_TIMEOUT * sec)); then
                 if [ -f "$dir/booted" ]; then
                     verdict="node $i: the command did not start within ${LAB_BOOT_TIMEOUT}s (--boot-timeout): the guest booted but its set-up did not finish"
                 else
                     verdict="node $i: boot did not reach the command within ${LAB_BOOT_TIMEOUT}s (--boot-timeout)"
                 fi
-                state[i]=lost
+                state[i]=boot-timeout
             elif [ "${state[i]}" = running ] && [ ! -f "$dir/done" ] &&
-                awk -v a="$now" -v b="${started_at[i]}" -v l="$LAB_TIMEOUT" 'BEGIN { exit !(a - b > l) }'; then
+                ((now - started_at[i] > LAB_TIMEOUT * sec)); then
                 timed_out="node $i: the command ran past ${LAB_TIMEOUT}s (--timeout)"
                 state[i]=timeout
             fi
@@ -247,7 +248,7 @@ lab_attempt() {
             break
         fi
         [ "$running" = 0 ] && break
-        if [ -n "$grace_until" ] && awk -v a="$now" -v b="$grace_until" 'BEGIN { exit !(a > b) }'; then
+        if [ -n "$grace_until" ] && ((now > grace_until)); then
             lab_note "node $failed_node failed; stopping the other nodes after ${LAB_GRACE}s (--grace)"
             break
         fi
@@ -275,7 +276,8 @@ lab_attempt() {
             summary="$summary node$i=${state[i]}"
         fi
     done
-    LAB_SUMMARY="${summary# } ($LAB_ACCEL, $(lab_elapsed "$t0")s)"
+    local took=$(((${EPOCHREALTIME/./} - t0) / 100000))
+    LAB_SUMMARY="${summary# } ($LAB_ACCEL, $((took / 10)).$((took % 10))s)"
     if [ -n "$verdict" ]; then
         echo "kernel-lab: error: $verdict" >&2
         for ((i = 1; i <= nodes; i++)); do
