@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "WeftCore", targets: ["WeftCore"]),
         .library(name: "WeftTransports", targets: ["WeftTransports"]),
+        .library(name: "WeftActors", targets: ["WeftActors"]),
+        .library(name: "WeftLocal", targets: ["WeftLocal"]),
         .executable(name: "weft", targets: ["weft"]),
     ],
     dependencies: [
@@ -39,6 +41,8 @@ let package = Package(
         .target(name: "WeftTCP", dependencies: ["WeftCore", "CWeftTCP"]),
         .target(name: "WeftTIPC", dependencies: ["WeftCore", "CWeftTIPC"]),
         .target(name: "WeftVerbs", dependencies: ["WeftCore", "CIBVerbs"]),
+        .target(name: "WeftLocal", dependencies: ["WeftCore"]),
+        .target(name: "WeftActors", dependencies: ["WeftCore"]),
         // The one place that lists every transport.
         .target(
             name: "WeftTransports",
@@ -54,6 +58,9 @@ let package = Package(
 
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
+        .testTarget(
+            name: "WeftActorsTests",
+            dependencies: ["WeftActors", "WeftLocal", "WeftSharedMemory", "WeftCore", "WeftConformance"]),
         .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",

@@ -1,0 +1,43 @@
+import WeftCore
+
+/// A request's bytes while its call is being served: the received frame, borrowed in
+/// place, until the arguments are decoded. Holding the frame pauses its connection, so a
+/// call that has to wait (activation, a busy non-reentrant actor) first `detach`es: one
+/// copy into memory of its own, and the frame goes back at once.
+final class CallPayload: @unchecked Sendable {
+    private var frame: ReceivedFrame?
+    private var owned: UnsafeMutableRawPointer?
+    private(set) var base: UnsafeRawPointer
+    let count: Int
+    let header: FrameHeader
+    /// Set when an argument failed to decode: the reply then says `badArguments`, whichever
+    /// way the error comes back (thrown out of the call, or through the result handler).
+    var decodeFailure: (any Error)?
+
+    init(_ frame: consuming ReceivedFrame) {
+        base = frame.payloadBaseAddress
+        count = frame.count
+        header = frame.header
+        self.frame = consume frame
+    }
+
+    deinit { owned?.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// True while the bytes are still the frame's (not copied).
+    var isBorrowed: Bool { owned == nil }
+
+    /// Copies the bytes out and gives the frame back (slow paths only).
+    func detach() {
+        guard owned == nil, frame != nil else { return }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 8)
+        if count > 0 { copy.copyMemory(from: base, byteCount: count) }
+        owned = copy
+        base = UnsafeRawPointer(copy)
+        frame = nil
+    }
+
+    /// Gives the frame back; the bytes stay readable only if they were detached.
+    func release() { frame = nil }
+}

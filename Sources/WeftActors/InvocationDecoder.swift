@@ -1,0 +1,49 @@
+import Distributed
+/// Decodes a call's arguments from the request's bytes in place, in order. When the last
+/// argument is decoded it gives the frame back, so the connection delivers its next frame
+/// while the method runs.
+public struct WeftInvocationDecoder: DistributedTargetInvocationDecoder {
+    public typealias SerializationRequirement = Codable
+
+    let payload: CallPayload
+    let argumentCount: Int
+    let substitutions: [Any.Type]
+    var position: Int
+    var decoded = 0
+
+    init(payload: CallPayload, request: CallEnvelope.Request, substitutions: [Any.Type]) {
+        self.payload = payload
+        argumentCount = request.argumentCount
+        self.substitutions = substitutions
+        position = request.argumentsOffset
+    }
+
+    public mutating func decodeGenericSubstitutions() throws -> [Any.Type] { substitutions }
+
+    public mutating func decodeNextArgument<Argument: Codable>() throws -> Argument {
+        do {
+            guard decoded < argumentCount else {
+                throw BinaryCodingError.invalidValue("the call carries only \(argumentCount) arguments")
+            }
+            var reader = BinaryReader(payload.bytes)
+            reader.position = position
+            let length = Int(try reader.read(UInt32.self))
+            var argument = BinaryReader(try reader.bytes(length))
+            let value = try BinaryEncoding.decode(Argument.self, from: &argument)
+            guard argument.remaining == 0 else {
+                throw BinaryCodingError.invalidValue("argument \(decoded) has \(argument.remaining) bytes left over as \(Argument.self)")
+            }
+            position = reader.position
+            decoded += 1
+            if decoded == argumentCount { payload.release() }
+            return value
+        } catch {
+            payload.decodeFailure = error
+            throw error
+        }
+    }
+
+    public mutating func decodeErrorType() throws -> Any.Type? { nil }
+
+    public mutating func decodeReturnType() throws -> Any.Type? { nil }
+}

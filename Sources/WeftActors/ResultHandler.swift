@@ -1,0 +1,44 @@
+import Distributed
+import WeftCore
+
+/// Sends a served call's outcome back as a `response` frame with the request's correlation
+/// id: the result encoded in place, or (with `FrameFlags.error`) the thrown error.
+public final class WeftResultHandler: DistributedTargetInvocationResultHandler, @unchecked Sendable {
+    public typealias SerializationRequirement = Codable
+
+    let system: WeftActorSystem
+    let connection: any TransportConnection
+    let correlation: UInt64
+    let payload: CallPayload
+    private(set) var replied = false
+
+    init(system: WeftActorSystem, connection: any TransportConnection, correlation: UInt64, payload: CallPayload) {
+        self.system = system
+        self.connection = connection
+        self.correlation = correlation
+        self.payload = payload
+    }
+
+    public func onReturn<Success: Codable>(value: Success) async throws {
+        replied = true
+        try system.sendReply(on: connection, correlation: correlation, isError: false) { writer in
+            try BinaryEncoding.encode(value, into: &writer)
+        }
+    }
+
+    public func onReturnVoid() async throws {
+        replied = true
+        try system.sendReply(on: connection, correlation: correlation, isError: false) { _ in }
+    }
+
+    public func onThrow<Err: Error>(error: Err) async throws {
+        replied = true
+        if let failure = payload.decodeFailure {
+            system.replyFailure(.badArguments, "\(failure)", on: connection, correlation: correlation)
+            return
+        }
+        try system.sendReply(on: connection, correlation: correlation, isError: true) { writer in
+            try CallEnvelope.writeError(.thrown, message: "\(error)", error: error, into: &writer)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import WeftCore
+
+/// Receives a connection's frames for the actor system, on the connection's IO thread:
+/// requests start a task that serves the call; responses complete the waiting call,
+/// decoding the result from the frame in place.
+final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
+    weak var system: WeftActorSystem?
+    /// The node called over this connection; nil for an incoming connection.
+    let node: String?
+    private var known = false
+
+    init(system: WeftActorSystem?, node: String?) {
+        self.system = system
+        self.node = node
+    }
+
+    func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
+        guard let system else { return }
+        switch frame.kind {
+        case .request:
+            if node == nil, !known {
+                known = true
+                system.connections.addIncoming(connection)
+            }
+            let payload = CallPayload(frame)
+            Task { await system.serve(payload, on: connection) }
+        case .response:
+            guard let entry = system.pending.take(frame.header.correlation) else { return }
+            let isError = frame.header.flags.contains(.error)
+            frame.withPayload { bytes in entry.complete(isError ? .error(bytes) : .value(bytes)) }
+        default:
+            break
+        }
+    }
+
+    func closed(_ connection: any TransportConnection, error: TransportError?) {
+        guard let system else { return }
+        system.connections.remove(connection)
+        let reason = error.map { "\($0)" } ?? "closed by the peer"
+        system.pending.fail(connection: connection.id) { entry in
+            WeftActorError.connectionLost(node: entry.node, reason: reason)
+        }
+    }
+}

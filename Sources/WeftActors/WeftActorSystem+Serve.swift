@@ -1,0 +1,102 @@
+import Distributed
+import WeftCore
+
+extension WeftActorSystem {
+    /// Serves one request: finds (or activates) the target, decodes the arguments from the
+    /// frame in place, runs the method, and replies. Every failure is answered with an error
+    /// reply; nothing a caller sends stops the node from serving.
+    func serve(_ payload: CallPayload, on connection: any TransportConnection) async {
+        let correlation = payload.header.correlation
+        let request: CallEnvelope.Request
+        do { request = try CallEnvelope.parseRequest(payload.bytes) } catch {
+            payload.release()
+            replyFailure(.malformedCall, "\(error)", on: connection, correlation: correlation)
+            return
+        }
+        var substitutions: [Any.Type] = []
+        for name in request.substitutions {
+            guard let type = _typeByName(name) else {
+                payload.release()
+                replyFailure(.badArguments, "unknown generic substitution \(name)", on: connection, correlation: correlation)
+                return
+            }
+            substitutions.append(type)
+        }
+        var record: ActivationRecord?
+        let instance: any DistributedActor
+        let target = request.target
+        if target.isVirtual {
+            if let live = registry.beginCall(target) {
+                record = live
+            } else {
+                guard registry.registered(target.type) != nil else {
+                    payload.release()
+                    replyFailure(
+                        .unknownActor, "actor type '\(target.type)' is not registered on node '\(name)'",
+                        on: connection, correlation: correlation)
+                    return
+                }
+                payload.detach()
+                do { record = try await registry.activate(target, system: self) } catch {
+                    replyFailure(.activationFailed, "\(target): \(error)", on: connection, correlation: correlation)
+                    return
+                }
+            }
+            instance = record!.instance
+        } else {
+            guard target.node == name, let local = localInstance(target) else {
+                payload.release()
+                replyFailure(.unknownActor, "no actor \(target) on node '\(name)'", on: connection, correlation: correlation)
+                return
+            }
+            instance = local
+        }
+        let gate = record?.gate
+        if let gate, !gate.tryAcquire() {
+            payload.detach()
+            await gate.acquire()
+        }
+        var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions)
+        if request.argumentCount == 0 { payload.release() }
+        let handler = WeftResultHandler(system: self, connection: connection, correlation: correlation, payload: payload)
+        do {
+            try await execute(on: instance, method: request.method, decoder: &decoder, handler: handler)
+        } catch {
+            if !handler.replied {
+                let failure: RemoteFailure = payload.decodeFailure != nil ? .badArguments : .unknownMethod
+                replyFailure(failure, "\(target) \(request.method): \(error)", on: connection, correlation: correlation)
+            }
+        }
+        payload.release()
+        gate?.release()
+        if let record { registry.endCall(record) }
+    }
+
+    /// Opens the existential for `executeDistributedTarget`.
+    private func execute<Act: DistributedActor>(
+        on actor: Act, method: String, decoder: inout WeftInvocationDecoder, handler: WeftResultHandler
+    ) async throws {
+        try await executeDistributedTarget(
+            on: actor, target: RemoteCallTarget(method), invocationDecoder: &decoder, handler: handler)
+    }
+
+    func replyFailure(_ failure: RemoteFailure, _ message: String, on connection: any TransportConnection, correlation: UInt64) {
+        do {
+            try sendReply(on: connection, correlation: correlation, isError: true) { writer in
+                try CallEnvelope.writeError(failure, message: message, into: &writer)
+            }
+        } catch {
+            logger.warning("could not answer call \(correlation) with \(failure): \(error)")
+        }
+    }
+
+    func sendReply(
+        on connection: any TransportConnection, correlation: UInt64, isError: Bool, _ body: (inout BinaryWriter) throws -> Void
+    ) throws {
+        try FrameSender.send(
+            on: connection,
+            header: FrameHeader(kind: .response, flags: isError ? .error : [], correlation: correlation),
+            deadline: ContinuousClock.now + configuration.callTimeout,
+            preferredReservation: configuration.preferredReservation, body)
+    }
+}

@@ -1,0 +1,170 @@
+import Distributed
+import Logging
+import Synchronization
+import WeftCore
+
+/// Settings of one actor system (one node).
+public struct WeftActorSystemConfiguration: Sendable {
+    /// This node's name; its address is `membership.address(of: node)`.
+    public var node: String
+    public var membership: Membership
+    /// How long a remote call waits for its reply unless `withCallTimeout` says otherwise.
+    public var callTimeout: Duration
+    /// How long a virtual actor may go without calls before it is deactivated.
+    public var idleTimeout: Duration
+    /// How often deadlines and idle actors are checked: the precision of both.
+    public var tick: Duration
+    /// Reservation tried first for a call or reply; larger ones take the growable path.
+    public var preferredReservation: Int
+
+    public init(
+        node: String, membership: Membership, callTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300),
+        tick: Duration = .milliseconds(10), preferredReservation: Int = 4096
+    ) {
+        self.node = node
+        self.membership = membership
+        self.callTimeout = callTimeout
+        self.idleTimeout = idleTimeout
+        self.tick = tick
+        self.preferredReservation = preferredReservation
+    }
+}
+
+/// A `DistributedActorSystem` whose remote calls are Weft frames on any transport: a call
+/// is a `request` frame (layout in `CallEnvelope`), its result a `response` with the same
+/// correlation id, a thrown error a `response` with `FrameFlags.error`.
+///
+/// Plain distributed actors live where they were made. Virtual actors (`register`, then
+/// `actor(_:key:)`) are activated on first call on the node placement picks, and
+/// deactivated when idle.
+public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable {
+    public typealias ActorID = WeftActors.ActorID
+    public typealias InvocationEncoder = WeftInvocationEncoder
+    public typealias InvocationDecoder = WeftInvocationDecoder
+    public typealias ResultHandler = WeftResultHandler
+    public typealias SerializationRequirement = Codable
+
+    public let configuration: WeftActorSystemConfiguration
+    public var name: String { configuration.node }
+    public var membership: Membership { configuration.membership }
+    let transport: any Transport
+    let logger: Logger
+    let pending = PendingCalls()
+    let registry = VirtualActorRegistry()
+    let placement: Placement
+    let connections = NodeConnections()
+    private let localActors = Mutex<[ActorID: LocalActorEntry]>([:])
+    private let nextInstance = Atomic<UInt64>(1)
+    private let listener: Mutex<(any TransportListener)?>
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
+    let isShutDown = Atomic<Bool>(false)
+
+    struct LocalActorEntry {
+        weak var instance: (any DistributedActor)?
+    }
+
+    /// Starts listening at this node's address from `membership`.
+    public init(_ configuration: WeftActorSystemConfiguration, transport: any Transport, logger: Logger = Logger(label: "weft.actors")) throws {
+        guard let address = configuration.membership.address(of: configuration.node) else {
+            throw WeftActorError.unknownNode(configuration.node)
+        }
+        self.configuration = configuration
+        self.transport = transport
+        self.logger = logger
+        placement = Placement(membership: configuration.membership)
+        listener = Mutex(nil)
+        let accepted = try transport.listen(at: address, options: ConnectionOptions(concurrentSenders: true)) { [weak self] _ in
+            SystemConnectionHandler(system: self, node: nil)
+        }
+        listener.withLock { $0 = accepted }
+        startTicker()
+    }
+
+    private func startTicker() {
+        let tick = configuration.tick
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard let self else { return }
+                let now = ContinuousClock.now
+                self.pending.expire(now: now)
+                self.registry.sweep(now: now)
+            }
+        }
+        ticker.withLock { $0 = task }
+    }
+
+    /// Stops serving: closes the listener and every connection, fails calls still waiting.
+    public func shutdown() {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        ticker.withLock { $0?.cancel() }
+        listener.withLock { $0?.close() }
+        for connection in connections.removeAll() { connection.close() }
+        pending.failAll(WeftActorError.shutDown)
+        registry.removeAll()
+    }
+
+    deinit { ticker.withLock { $0?.cancel() } }
+
+    // MARK: Virtual actors
+
+    /// Makes `type` activatable on this node under `name` (default: its qualified Swift name).
+    /// Every node that may own such actors registers the same type with the same options.
+    public func register<A: DistributedActor>(
+        _ type: A.Type, name: String? = nil, options: VirtualActorOptions = VirtualActorOptions(),
+        factory: @escaping @Sendable (_ key: String, _ system: WeftActorSystem) throws -> A
+    ) where A.ActorSystem == WeftActorSystem {
+        registry.register(
+            RegisteredType(
+                name: name ?? String(reflecting: type), options: options, type: ObjectIdentifier(type),
+                make: { key, system in try factory(key, system) }))
+    }
+
+    /// A reference to the virtual actor `key` of `type`. Creates nothing: the first call
+    /// activates it on its owning node.
+    public func actor<A: DistributedActor>(_ type: A.Type, key: String) throws -> A where A.ActorSystem == WeftActorSystem {
+        let typeName = registry.name(of: ObjectIdentifier(type)) ?? String(reflecting: type)
+        return try A.resolve(id: .virtual(type: typeName, key: key), using: self)
+    }
+
+    /// Live virtual activations on this node.
+    public var activeVirtualActors: Int { registry.activeCount }
+
+    public func isActive(_ id: ActorID) -> Bool { registry.isActive(id) }
+
+    /// The node that owns `id` now (virtual: by placement; plain: the node in the identity).
+    public func owner(of id: ActorID) throws -> String {
+        guard id.isVirtual else { return id.node }
+        let strategy = registry.registered(id.type)?.options.placement ?? .consistentHash
+        guard let node = placement.owner(of: id, strategy: strategy) else { throw WeftActorError.unknownNode("(no live members)") }
+        return node
+    }
+
+    // MARK: DistributedActorSystem
+
+    public func resolve<Act: DistributedActor>(id: ActorID, as actorType: Act.Type) throws -> Act? where Act.ID == ActorID {
+        // Virtual actors are always reached through the system, so references never pin an activation.
+        if id.isVirtual || id.node != name { return nil }
+        guard let instance = localActors.withLock({ $0[id]?.instance }) else { return nil }
+        return instance as? Act
+    }
+
+    public func assignID<Act: DistributedActor>(_ actorType: Act.Type) -> ActorID where Act.ID == ActorID {
+        if let pending = PendingIdentity.current, let id = pending.take(for: ObjectIdentifier(actorType)) { return id }
+        return .instance(nextInstance.wrappingAdd(1, ordering: .relaxed).oldValue, on: name)
+    }
+
+    public func actorReady<Act: DistributedActor>(_ actor: Act) where Act.ID == ActorID {
+        guard !actor.id.isVirtual else { return }
+        localActors.withLock { $0[actor.id] = LocalActorEntry(instance: actor) }
+    }
+
+    public func resignID(_ id: ActorID) {
+        guard !id.isVirtual else { return }
+        _ = localActors.withLock { $0.removeValue(forKey: id) }
+    }
+
+    func localInstance(_ id: ActorID) -> (any DistributedActor)? { localActors.withLock { $0[id]?.instance } }
+
+    public func makeInvocationEncoder() -> InvocationEncoder { WeftInvocationEncoder() }
+}

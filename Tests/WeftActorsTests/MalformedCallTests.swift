@@ -1,0 +1,74 @@
+import Testing
+import WeftConformance
+import WeftCore
+@testable import WeftActors
+@testable import WeftLocal
+
+/// Call frames a node cannot serve are answered with an error reply; the connection and the
+/// node go on serving.
+@Suite(.serialized) struct MalformedCallTests {
+    /// Captures one real request for `Counter.add` to learn its method identifier.
+    func addIdentifier(_ cluster: ActorCluster, spy: String) async throws -> String {
+        let captured = CollectingHandler()
+        let transport = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
+        let listener = try transport.listen(at: spy, options: ConnectionOptions()) { _ in captured }
+        defer { listener.close() }
+        let ghost = try Counter.resolve(id: .instance(1, on: "spy"), using: cluster["a"])
+        _ = try? await withCallTimeout(.milliseconds(50)) { try await ghost.add(1) }
+        #expect(captured.wait { $0.frameCount >= 1 })
+        let frame = try #require(captured.frames.first)
+        return try frame.payload.withUnsafeBytes { try CallEnvelope.parseRequest($0).method }
+    }
+
+    func request(_ target: ActorID, method: String, arguments: [any Codable]) throws -> [UInt8] {
+        var invocation = WeftInvocationEncoder()
+        invocation.arguments = arguments
+        var writer = BinaryWriter(growable: 64)
+        defer { writer.deallocate() }
+        try CallEnvelope.writeRequest(target: target, method: method, invocation: invocation, into: &writer)
+        return Array(writer.bytes)
+    }
+
+    @Test func malformedCallsGetErrorReplies() async throws {
+        let spy = "spy-\(UInt32.random(in: 0...UInt32.max))"
+        let cluster = try ActorCluster(["a", "b"], extra: ["spy": "local:\(spy)"]) { system in
+            system.register(Player.self) { key, system in Player(key: key, actorSystem: system) }
+        }
+        defer { cluster.shutdown() }
+        let add = try await addIdentifier(cluster, spy: spy)
+        let counter = Counter(actorSystem: cluster["b"])
+        let raw = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
+        let replies = CollectingHandler()
+        let connection = try raw.connect(
+            to: cluster.membership.address(of: "b")!, options: ConnectionOptions(), handler: replies)
+        let cases: [([UInt8], RemoteFailure)] = [
+            ([1, 2, 3], .malformedCall),
+            ([9] + [UInt8](repeating: 0, count: 40), .malformedCall),
+            (try request(.virtual(type: "NoSuchType", key: "x"), method: add, arguments: [1]), .unknownActor),
+            (try request(counter.id, method: "no-such-method", arguments: [1]), .unknownMethod),
+            (try request(counter.id, method: add, arguments: ["not an Int"]), .badArguments),
+            (try request(counter.id, method: add, arguments: []), .badArguments),
+        ]
+        for (index, (bytes, _)) in cases.enumerated() {
+            try connection.send(bytes, kind: .request, correlation: UInt64(index + 1))
+        }
+        #expect(replies.wait { $0.frameCount >= cases.count })
+        for frame in replies.frames {
+            let expected = cases[Int(frame.header.correlation) - 1].1
+            #expect(frame.header.kind == .response && frame.header.flags.contains(.error))
+            #expect(frame.payload.first == expected.rawValue, "case \(frame.header.correlation)")
+        }
+        // A well-formed call on the same connection still works, and so do other callers.
+        try connection.send(try request(counter.id, method: add, arguments: [5]), kind: .request, correlation: 100)
+        #expect(replies.wait { $0.frames.contains { $0.header.correlation == 100 } })
+        let good = try #require(replies.frames.first { $0.header.correlation == 100 })
+        #expect(!good.header.flags.contains(.error))
+        let value = try good.payload.withUnsafeBytes { bytes -> Int in
+            var reader = BinaryReader(bytes)
+            return try BinaryEncoding.decode(Int.self, from: &reader)
+        }
+        #expect(value == 5)
+        #expect(!connection.isClosed)
+        #expect(try await Counter.resolve(id: counter.id, using: cluster["a"]).add(1) == 6)
+    }
+}
