@@ -34,7 +34,7 @@ extension String {
 public enum ConfigKeys {
     public static let transport = ConfigKeySpec(
         "transport", default: "auto",
-        "Transport to use; `auto` picks shm for a peer on this host, else the first available of verbs, tipc, tcp.",
+        "Transport to use; `auto` picks the first one available here of verbs, tipc, shm, tcp.",
         choices: ["auto", "shm", "tcp", "tipc", "verbs"])
     public static let progress = ConfigKeySpec(
         "progress", default: "adaptive",

@@ -1,0 +1,109 @@
+import Synchronization
+import WeftCore
+
+/// Drives a ping-pong from the client's IO thread: each `response` records its round-trip
+/// time into a preallocated array and the next `request` is reserved and committed right
+/// there, inside `received`, so no thread hop sits in the loop. Even the first request is
+/// sent on the IO thread (handed over with `ioThread.execute`), so the connection has a
+/// single sender and all state but `state` is confined to that thread; the main thread
+/// only waits.
+final class PingPongClient: ConnectionHandler, @unchecked Sendable {
+    enum State: Int { case running = 0, finished = 1, failed = 2 }
+
+    let size: Int
+    let warmup: Int
+    let count: Int
+    /// Round-trip times of the measured (post-warm-up) round trips, nanoseconds.
+    let samples: UnsafeMutablePointer<UInt64>
+    private(set) var measuredStart: UInt64 = 0
+    private(set) var measuredEnd: UInt64 = 0
+    private(set) var failure: String?
+
+    private let total: Int
+    private var completed = 0
+    private var sentAt: UInt64 = 0
+    private let state = Atomic<Int>(State.running.rawValue)
+
+    init(size: Int, warmup: Int, count: Int) {
+        self.size = size
+        self.warmup = warmup
+        self.count = count
+        total = warmup + count
+        samples = .allocate(capacity: max(count, 1))
+        samples.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { samples.deallocate() }
+
+    var currentState: State { State(rawValue: state.load(ordering: .acquiring))! }
+
+    /// Starts the loop: the first request goes out from the connection's IO thread.
+    func start(on connection: any TransportConnection) {
+        connection.ioThread.execute { [self] in
+            sentAt = monotonicNanoseconds()
+            if warmup == 0 { measuredStart = sentAt }
+            do {
+                try send(sequence: 1, on: connection)
+            } catch {
+                fail("cannot send the first request: \(error)")
+            }
+        }
+    }
+
+    func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
+        let now = monotonicNanoseconds()
+        guard currentStateIsRunning else { return }
+        let header = frame.header
+        let expected = UInt64(completed + 1)
+        guard header.kind == .response, header.correlation == expected, frame.count == size else {
+            fail("round trip \(expected) got a \(header.kind) frame with correlation \(header.correlation) and \(frame.count) bytes")
+            connection.close()
+            return
+        }
+        frame.release()
+        if completed >= warmup { samples[completed - warmup] = now &- sentAt }
+        completed += 1
+        if completed == warmup { measuredStart = now }
+        if completed == total {
+            measuredEnd = now
+            state.store(State.finished.rawValue, ordering: .releasing)
+            Wakeup.post()
+            return
+        }
+        sentAt = now
+        do {
+            try send(sequence: expected + 1, on: connection)
+        } catch {
+            fail("cannot send round trip \(expected + 1): \(error)")
+        }
+    }
+
+    func closed(_ connection: any TransportConnection, error: TransportError?) {
+        guard currentStateIsRunning else { return }
+        fail(error.map { "the connection failed: \($0)" } ?? "the peer closed the connection after \(completed) of \(total) round trips")
+    }
+
+    private var currentStateIsRunning: Bool { state.load(ordering: .relaxed) == State.running.rawValue }
+
+    private func fail(_ why: String) {
+        failure = why
+        state.store(State.failed.rawValue, ordering: .releasing)
+        Wakeup.post()
+    }
+
+    /// One request of `size` bytes carrying the sequence number as correlation id (and in
+    /// its first 8 bytes when it has room). Only one is ever in flight, so send space is
+    /// free by the time the answer arrives; `wouldBlock` could only mean output still
+    /// coalesced, so it flushes once and retries.
+    private func send(sequence: UInt64, on connection: any TransportConnection) throws(TransportError) {
+        var reservation: SendReservation
+        do throws(TransportError) {
+            reservation = try connection.reserve(capacity: size)
+        } catch .wouldBlock {
+            connection.flush()
+            reservation = try connection.reserve(capacity: size)
+        }
+        if size >= 8 { reservation.payload.baseAddress!.storeBytes(of: sequence.littleEndian, as: UInt64.self) }
+        reservation.commit(kind: .request, length: size, channel: BenchProtocol.echoChannel, correlation: sequence)
+    }
+}

@@ -1,0 +1,67 @@
+import WeftCore
+
+/// The sending half of `weft rate`: the request that announces the count, then `count`
+/// data frames, reserved and committed on the calling (sender) thread as fast as
+/// back-pressure allows.
+struct RateSender: Sendable {
+    let size: Int
+    let count: Int
+    let correlation: UInt64
+    let timeoutSeconds: Int
+    let connection: any TransportConnection
+    let session: ClientSession
+
+    /// Committed frames are pushed out at least every this many bytes (stream transports
+    /// coalesce until a flush; the IO thread also flushes after each batch on its own).
+    static let flushIntervalBytes = 64 << 10
+
+    /// Sends everything; returns the monotonic time taken just before the first frame.
+    func run() throws(CommandFailure) -> UInt64 {
+        let started = monotonicNanoseconds()
+        let request = try reserve(8)
+        BenchProtocol.storeCount(UInt64(count), into: request.payload)
+        request.commit(kind: .request, length: 8, channel: BenchProtocol.rateChannel, correlation: correlation)
+        connection.flush()
+        let flushEvery = max(1, Self.flushIntervalBytes / FrameHeader.paddedFrameSize(payload: size))
+        var sinceFlush = 0
+        for sequence in 0..<count {
+            let frame = try reserve(size)
+            if size >= 8 {
+                frame.payload.baseAddress!.storeBytes(of: UInt64(sequence).littleEndian, as: UInt64.self)
+            }
+            frame.commit(kind: .data, length: size, channel: BenchProtocol.rateChannel)
+            sinceFlush += 1
+            if sinceFlush == flushEvery {
+                connection.flush()
+                sinceFlush = 0
+            }
+        }
+        connection.flush()
+        return started
+    }
+
+    /// Reserves, retrying on back-pressure; while it waits it pushes pending output out and
+    /// now and then checks for interruption, the peer's death, the deadline and a closed
+    /// connection.
+    private func reserve(_ capacity: Int) throws(CommandFailure) -> SendReservation {
+        var attempts = 0
+        while true {
+            do throws(TransportError) {
+                return try connection.reserve(capacity: capacity)
+            } catch .wouldBlock {
+                attempts += 1
+                if attempts & 63 == 0 { connection.flush() }
+                if attempts & 0xFFFF == 0 {
+                    if Wakeup.wasInterrupted { throw .interrupted }
+                    try session.peer?.checkAlive()
+                    if monotonicNanoseconds() >= session.deadline {
+                        throw .timedOut("the peer stopped draining within \(timeoutSeconds) s")
+                    }
+                    if connection.isClosed { throw .failed("the connection closed while sending") }
+                }
+            } catch {
+                throw .failed("cannot send: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Logging
+import WeftCore
+import WeftTransports
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One process's Weft setup: the resolved transport, its IO threads and a logger.
+struct WeftNode {
+    let configuration: WeftConfiguration
+    let descriptor: TransportDescriptor
+    let runtime: IORuntime
+    let transport: any Transport
+    let logger: Logger
+
+    /// Resolves the transport (so an unavailable one fails before any thread starts),
+    /// starts the IO threads and makes the transport.
+    static func start(_ configuration: WeftConfiguration, label: String) throws -> WeftNode {
+        let logger = Logger(label: label)
+        let descriptor = try TransportRegistry.builtIn.resolve(name: configuration.transport)
+        let secret = try configuration.secretFile.map { path throws(ConfigurationError) in
+            try ClusterSecret.load(path: path)
+        }
+        let runtime = try IORuntime(
+            threadCount: configuration.ioThreads, progress: configuration.progress,
+            spinWindow: configuration.spinWindow, placement: IOThreadPlacement(cpus: configuration.ioCPUs),
+            name: label)
+        let context = TransportContext(
+            runtime: runtime, secret: secret, limits: configuration.limits, logger: logger,
+            connectTimeout: configuration.connectTimeout)
+        do {
+            let transport = try descriptor.make(context, configuration)
+            return WeftNode(
+                configuration: configuration, descriptor: descriptor, runtime: runtime, transport: transport,
+                logger: logger)
+        } catch {
+            runtime.shutdown()
+            throw error
+        }
+    }
+
+    func shutdown() { runtime.shutdown() }
+}
+
+/// swift-log to stderr at the configured level; once per process.
+enum LogSetup {
+    static func bootstrap(level: String) {
+        let parsed = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+    }
+}
+
+func getProcessID() -> Int32 { getpid() }
