@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(
             name: "WeftActorsTests",
-            dependencies: ["WeftActors", "WeftLocal", "WeftSharedMemory", "WeftCore", "WeftConformance"]),
+            dependencies: ["WeftActors", "WeftLocal", "WeftSharedMemory", "WeftTCP", "WeftCore", "WeftConformance"]),
         .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",

@@ -28,7 +28,14 @@ public enum FragmentingSender {
         var offset = 0
         while offset < payload.count {
             let length = min(chunk, payload.count - offset)
-            var reservation = try reserve(length, on: connection, until: deadline)
+            var reservation: SendReservation
+            do { reservation = try reserve(length, on: connection, until: deadline) } catch {
+                guard offset > 0 else { throw error }
+                // Half a message is on the wire and the rest cannot follow: the stream of
+                // fragments would be corrupt, so the connection ends here, in order.
+                connection.close()
+                throw .closed(reason: "a \(payload.count)-byte message could not be finished (\(error)); connection closed")
+            }
             copy(UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + length)]), into: &reservation)
             var fragment = header
             fragment.payloadLength = UInt32(length)

@@ -1,0 +1,199 @@
+import Synchronization
+import WeftCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The send side: reservations in the ring, and the writer that moves committed frames
+/// to the socket with one `writev` of at most two segments.
+extension TCPConnection {
+    // MARK: Reserve and commit (any sender thread)
+
+    public func reserve(capacity: Int) throws(TransportError) -> SendReservation {
+        sendLock?.lock()
+        guard phase.load(ordering: .relaxed) == Phase.open.rawValue else {
+            sendLock?.unlock()
+            throw closedError()
+        }
+        guard capacity >= 0, capacity <= maxReservation else {
+            sendLock?.unlock()
+            throw .messageTooLarge(size: capacity, limit: maxReservation)
+        }
+        guard let start = claim(FrameHeader.paddedFrameSize(payload: capacity)) else {
+            sendLock?.unlock()
+            throw .wouldBlock
+        }
+        return SendReservation(frame: sendBase + Int(start & sendMask), capacity: capacity, token: start, owner: self)
+    }
+
+    public func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader) {
+        let used = FrameLayout.headerSize + Int(header.payloadLength)
+        let size = FrameHeader.paddedFrameSize(payload: Int(header.payloadLength))
+        for offset in used..<size { frame.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self) }
+        tail = token &+ UInt64(size)
+        committed.store(tail, ordering: .sequentiallyConsistent)
+        sendLock?.unlock()
+        publish()
+    }
+
+    public func abandonReservation(token: UInt64) {
+        sendLock?.unlock()
+    }
+
+    /// Finds `size` contiguous bytes for the next frame; nil when the ring is full even
+    /// after pushing what is committed to the socket.
+    ///
+    /// A frame that does not fit before the ring's end starts the next lap at offset 0
+    /// (the rest of this lap is padding, never sent). When the ring is empty, the next
+    /// frame starts over at offset 0 as well, so a request-response exchange keeps
+    /// reusing the same few cache lines.
+    @inline(__always)
+    func claim(_ size: Int) -> UInt64? {
+        let size = UInt64(size)
+        let offset = tail & sendMask
+        var written = sent.load(ordering: .acquiring)
+        var start = tail
+        if offset != 0 && (offset + size > sendCapacity || (written == tail && offset >= size)) {
+            start = tail &+ (sendCapacity - offset)
+        }
+        if start &+ size &- written > sendCapacity {
+            // Full: push what is committed, unless the socket is full too (its writable edge resumes the IO thread).
+            if writeBlocked.load(ordering: .relaxed) { return nil }
+            requestWrite()
+            written = sent.load(ordering: .acquiring)
+            if start &+ size &- written > sendCapacity { return nil }
+        }
+        // The frame opens a lap: tell the writer where the previous lap's data ended.
+        if start & sendMask == 0 { wrapMark.store(tail, ordering: .relaxed) }
+        return start
+    }
+
+    /// After a commit: on the IO thread, flush after the batch; elsewhere, write now only
+    /// if the IO thread sleeps (it polls the committed position while awake).
+    @inline(__always)
+    func publish() {
+        if ioThread.isCurrent {
+            if let registration { ioThread.markDirty(registration) }
+        } else if ioThreadAsleep.load(ordering: .sequentiallyConsistent) {
+            requestWrite()
+        }
+    }
+
+    /// Puts a handshake frame in the ring (IO thread, before any user can send).
+    func enqueue(_ frame: HandshakeFrame) -> Bool {
+        let bytes = frame.encoded()
+        let size = FrameHeader.paddedFrameSize(payload: frame.payload.count)
+        guard let start = claim(size) else { return false }
+        let base = sendBase + Int(start & sendMask)
+        bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        for offset in bytes.count..<size { base.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self) }
+        tail = start &+ UInt64(size)
+        committed.store(tail, ordering: .sequentiallyConsistent)
+        return true
+    }
+
+    // MARK: The writer
+
+    /// Takes the writer role and writes, or leaves a request for the thread holding it.
+    ///
+    /// `writers` counts requests; the thread that raised it from zero writes until it
+    /// brings it back to zero, making one more pass for requests that came meanwhile.
+    /// After teardown the holder closes the socket and keeps the role forever, so no
+    /// thread can call into a descriptor number that may already be reused.
+    func requestWrite() {
+        guard writers.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue == 0 else { return }
+        var handled = 1
+        while true {
+            if terminating.load(ordering: .acquiring) {
+                TCPSocket.close(fd)
+                return
+            }
+            writeBlocked.store(false, ordering: .relaxed)
+            if let code = writeOut() { recordSendFailure(code) }
+            let left = writers.wrappingSubtract(handled, ordering: .acquiringAndReleasing).newValue
+            if left == 0 { return }
+            handled = left
+        }
+    }
+
+    /// Writes committed frames, then the close frame when one is asked for, until done or
+    /// the socket is full. Returns errno when the socket failed. Writer role only.
+    func writeOut() -> Int32? {
+        if closeFrameWritten.load(ordering: .relaxed) { return nil }
+        var position = sent.load(ordering: .relaxed)
+        while true {
+            if closeFrameProgress > 0 { return writeCloseFrame() }
+            let end = committed.load(ordering: .acquiring)
+            if position == end {
+                guard closeRequested.load(ordering: .acquiring) else { return nil }
+                // Everything committed before the close was asked for goes first.
+                if committed.load(ordering: .acquiring) != position { continue }
+                return writeCloseFrame()
+            }
+            let lapEnd = (position & ~sendMask) &+ sendCapacity
+            let firstLength: UInt64
+            var secondLength: UInt64 = 0
+            if end > lapEnd {
+                let dataEnd = wrapMark.load(ordering: .relaxed)
+                if position == dataEnd {
+                    position = lapEnd
+                    sent.store(position, ordering: .releasing)
+                    continue
+                }
+                firstLength = dataEnd &- position
+                secondLength = end &- lapEnd
+            } else {
+                firstLength = end &- position
+            }
+            let written: Int?
+            do {
+                written = try TCPSocket.send(
+                    fd, sendBase + Int(position & sendMask), Int(firstLength), sendBase, Int(secondLength))
+            } catch {
+                return error.errno
+            }
+            guard let written else {
+                writeBlocked.store(true, ordering: .relaxed)
+                return nil
+            }
+            let count = UInt64(written)
+            position = secondLength > 0 && count >= firstLength ? lapEnd &+ (count &- firstLength) : position &+ count
+            sent.store(position, ordering: .releasing)
+            if count < firstLength &+ secondLength {
+                // A short write means the socket buffer is full; its writable edge resumes us.
+                writeBlocked.store(true, ordering: .relaxed)
+                return nil
+            }
+        }
+    }
+
+    private func writeCloseFrame() -> Int32? {
+        while closeFrameProgress < closeFrameLength {
+            let written: Int?
+            do {
+                written = try TCPSocket.send(
+                    fd, closeFrame + closeFrameProgress, closeFrameLength - closeFrameProgress, nil, 0)
+            } catch {
+                return error.errno
+            }
+            guard let written else {
+                writeBlocked.store(true, ordering: .relaxed)
+                return nil
+            }
+            closeFrameProgress += written
+        }
+        closeFrameWritten.store(true, ordering: .releasing)
+        return nil
+    }
+
+    /// A write failed (any thread): the IO thread ends the connection.
+    func recordSendFailure(_ code: Int32) {
+        guard sendFailure.compareExchange(expected: 0, desired: code, ordering: .relaxed).exchanged else { return }
+        ioThread.execute { [self] in
+            lost(
+                code == EPIPE || code == ECONNRESET
+                    ? "connection reset by peer" : SystemError("sendmsg", errno: code).description)
+        }
+    }
+}

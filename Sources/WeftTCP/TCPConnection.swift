@@ -1,0 +1,286 @@
+internal import CWeftTCP
+import Logging
+import Synchronization
+import WeftCore
+
+/// One TCP connection: a non-blocking socket driven by one IO thread, a send ring of
+/// committed frames, and a receive buffer that frames are delivered from in place.
+///
+/// ```
+/// send ring (tcp.send-buffer-bytes rounded down to a power of two; positions count
+/// bytes since the connection opened, offset = position mod capacity)
+///
+///   0             sent                   committed = tail                    capacity
+///   |.............|######################|++++++++++|.......................|
+///                  committed, not yet     reserved by the sender,
+///                  written: the next      being written in place
+///                  writev takes it all    (not yet committed)
+///
+///   A frame never wraps: when it does not fit before the end, the rest of the lap is
+///   padding (never sent) and the frame starts at offset 0; `wrapMark` is where the
+///   lap's data ended. One writev therefore needs at most two segments.
+///
+/// receive buffer (tcp.receive-buffer-bytes; grows to one maximum-size frame only when
+/// a larger frame arrives)
+///
+///   0      delivered frame    parsed                 filled                 capacity
+///   |......|================|----------------------|......................|
+///           held by the        frames (and a partial  free: recv() reads as
+///           handler until      one) not yet handed    much as fits here
+///           released           out
+///
+///   After the release, bytes before `parsed` are free: the buffer restarts at 0 when
+///   everything was handled, and a partial frame moves to the start only when too
+///   little room is left behind it.
+/// ```
+///
+/// Threads. Everything receive-side and every change of registration runs on the IO
+/// thread. Senders run anywhere: they reserve and commit in the ring (no lock unless
+/// `concurrentSenders`), then
+/// - on the IO thread (a handler replying): the connection is marked dirty and the IO
+///   thread writes every frame committed in the batch with one `writev` after the batch;
+/// - on another thread while the IO thread is awake: nothing more — the IO thread polls
+///   the committed position every turn and writes what it finds (frames committed
+///   meanwhile coalesce into the same `writev`; the sender makes no system call);
+/// - on another thread while the IO thread sleeps: the sender writes itself, since a
+///   wake-up would cost more than the write.
+/// Whoever writes holds the writer role (`writers`, a combining counter): a thread that
+/// finds it taken only counts its request, and the holder makes one more pass for it.
+public final class TCPConnection: TransportConnection, IOSource, ReservationOwner, @unchecked Sendable {
+    public let id: ConnectionID
+    public internal(set) var peer: PeerInfo
+    public let ioThread: IOThread
+    public let largeMessageLock = SendSideLock()
+    /// Largest payload one reservation holds: half the send ring, at most the peer's frame limit.
+    public internal(set) var maxReservation: Int
+    /// Largest message `send` accepts: this side's `max-message-bytes`.
+    public var maxMessageSize: Int { Int(limits.maxMessage) }
+
+    let fd: Int32
+    let logger: Logger
+    let limits: FrameLimits
+    let closeTimeout: UInt64
+    let sendLock: SendSideLock?
+    let phase: Atomic<UInt8>
+    let closeMessage = Mutex<String>("")
+
+    // Owned by the IO thread.
+    var registration: IORegistration?
+    var handler: (any ConnectionHandler)?
+    var handlerFactory: (@Sendable (PeerInfo) -> any ConnectionHandler)?
+    /// The acceptor's half of the handshake while it runs; nil once established (and on the connector side).
+    var acceptor: AcceptorHandshake?
+    var helloReceived = false
+    var timerDeadline: UInt64 = 0
+    var terminated = false
+    var peerClosed = false
+    var endOfStream = false
+    var shutDownWriting = false
+    var sentAtLastCheck: UInt64 = 0
+
+    // Send side. Fields are grouped by the thread that writes them, a cache line apart,
+    // so a sender committing and the IO thread polling do not share a line needlessly.
+    let sendBase: UnsafeMutableRawPointer
+    let sendCapacity: UInt64
+    let sendMask: UInt64
+    let closeFrame: UnsafeMutableRawPointer
+    var closeFrameLength = FrameLayout.headerSize
+    let ioThreadAsleep = Atomic<Bool>(false)
+    let closeRequested = Atomic<Bool>(false)
+    let terminating = Atomic<Bool>(false)
+    let sendFailure = Atomic<Int32>(0)
+    private let pad0 = TCPCacheLinePad()
+    /// The sender's: end of the last committed frame (under `sendLock` with concurrent senders).
+    var tail: UInt64 = 0
+    let committed = Atomic<UInt64>(0)
+    let wrapMark = Atomic<UInt64>(0)
+    private let pad1 = TCPCacheLinePad()
+    /// The writer role's (see `requestWrite`).
+    let writers = Atomic<Int>(0)
+    let sent = Atomic<UInt64>(0)
+    let writeBlocked = Atomic<Bool>(false)
+    let closeFrameWritten = Atomic<Bool>(false)
+    var closeFrameProgress = 0
+    private let pad2 = TCPCacheLinePad()
+    var lastPolledCommit: UInt64 = 0
+
+    // Receive side (IO thread).
+    var receiveBase: UnsafeMutableRawPointer
+    var receiveCapacity: Int
+    let maxReceiveCapacity: Int
+    var parsed = 0
+    var filled = 0
+    var socketReadable = true
+    var hangupSeen = false
+    var outstanding = false
+    var delivered: UInt64 = 0
+    let releaseCursor = ReleaseCursor(0)
+    let reassembly: TCPReassembly
+
+    /// Largest close reason carried (docs/protocol.md: at most 256 bytes).
+    static let maxCloseReason = 256
+    /// Limits while handshaking: handshake frames are small; anything bigger is not a Weft peer.
+    static let handshakeLimits = FrameLimits(maxFramePayload: 512, maxMessage: 512)
+
+    enum Phase: UInt8 {
+        case handshaking = 0
+        case open = 1
+        case closing = 2
+        case closed = 3
+    }
+
+    init(
+        fd: Int32, peer: PeerInfo, phase: Phase, thread: IOThread, context: TransportContext,
+        configuration: TCPConfiguration, options: ConnectionOptions
+    ) {
+        id = ConnectionID(tcpConnectionCounter.wrappingAdd(1, ordering: .relaxed).oldValue)
+        self.fd = fd
+        self.peer = peer
+        self.ioThread = thread
+        var logger = context.logger
+        logger[metadataKey: "tcp.connection"] = "\(id)"
+        logger[metadataKey: "tcp.peer"] = "\(peer.address)"
+        self.logger = logger
+        limits = context.limits
+        closeTimeout = TCPClock.nanoseconds(context.connectTimeout)
+        sendLock = options.concurrentSenders ? SendSideLock() : nil
+        self.phase = Atomic(phase.rawValue)
+
+        let ringBytes = UInt64(1) << (63 - UInt64(configuration.sendBufferBytes).leadingZeroBitCount)
+        sendCapacity = ringBytes
+        sendMask = ringBytes - 1
+        // The close frame (header and reason) lives just past the ring, outside it.
+        sendBase = .allocate(
+            byteCount: Int(ringBytes) + FrameLayout.headerSize + Self.maxCloseReason + 64, alignment: 64)
+        closeFrame = sendBase + Int(ringBytes)
+        FrameHeader(kind: .close).encode(to: closeFrame)
+        maxReservation = 0
+
+        receiveCapacity = configuration.receiveBufferBytes
+        receiveBase = .allocate(byteCount: receiveCapacity, alignment: 64)
+        maxReceiveCapacity = max(
+            configuration.receiveBufferBytes, FrameHeader.paddedFrameSize(payload: Int(context.limits.maxFramePayload)))
+        reassembly = TCPReassembly(limits: context.limits)
+        if phase == .open { maxReservation = reservationLimit(peerMaxFramePayload: peer.maxFramePayload) }
+    }
+
+    deinit {
+        if !terminated { TCPSocket.close(fd) }
+        sendBase.deallocate()
+        if outstanding && releaseCursor.position != delivered {
+            // A handler still holds a frame that points into this memory: leave it to the
+            // frame (rare: the connection is gone and its last frame was never released).
+            _ = Unmanaged.passRetained(releaseCursor)
+            _ = Unmanaged.passRetained(reassembly)
+        } else {
+            receiveBase.deallocate()
+        }
+    }
+
+    func reservationLimit(peerMaxFramePayload: Int) -> Int {
+        let half = Int(sendCapacity / 2) - FrameLayout.headerSize
+        return max(0, min(half & ~7, peerMaxFramePayload, Int(FrameLimits.protocolMaximum)))
+    }
+
+    public var isClosed: Bool { phase.load(ordering: .acquiring) >= Phase.closing.rawValue }
+
+    // MARK: Starting
+
+    /// Registers with the IO thread and watches the socket (on the IO thread).
+    func start() throws(SystemError) {
+        precondition(ioThread.isCurrent, "start a TCP connection on its IO thread")
+        let registration = ioThread.register(self, pollsMemory: true)
+        self.registration = registration
+        do {
+            try ioThread.watch(
+                fd, events: Self.socketEvents, for: registration, token: 0, pollWhileSpinning: true)
+        } catch {
+            ioThread.deregister(registration)
+            self.registration = nil
+            throw error
+        }
+        if phase.load(ordering: .relaxed) == Phase.handshaking.rawValue {
+            timerDeadline = TCPClock.now + closeTimeout
+        }
+    }
+
+    /// Edge-triggered: a readable or writable edge is reported once; the connection reads
+    /// until the socket is drained (or remembers that it stopped early) and writes until
+    /// the socket is full (then the next writable edge resumes it).
+    static let socketEvents = IOEvents(
+        rawValue: IOEvents.readable.rawValue | IOEvents.writable.rawValue | IOEvents.peerHangup.rawValue
+            | CWEFT_TCP_EPOLLET)
+
+    // MARK: IOSource
+
+    public func poll() -> Int {
+        var work = 0
+        if outstanding && releaseCursor.position == delivered { work += receive() }
+        let now = committed.load(ordering: .relaxed)
+        if now != lastPolledCommit {
+            lastPolledCommit = now
+            if !writeBlocked.load(ordering: .relaxed) {
+                requestWrite()
+                work += 1
+            }
+        }
+        if timerDeadline != 0 { work += checkProgress() }
+        return work
+    }
+
+    public func descriptorReady(token: UInt32, events: UInt32) {
+        let hangup = IOEvents.hangup.rawValue | IOEvents.peerHangup.rawValue | IOEvents.error.rawValue
+        if events & (IOEvents.readable.rawValue | hangup) != 0 {
+            socketReadable = true
+            if events & hangup != 0 { hangupSeen = true }
+            _ = receive()
+        }
+        if terminated { return }
+        if events & IOEvents.writable.rawValue != 0 {
+            if committed.load(ordering: .acquiring) != sent.load(ordering: .relaxed)
+                || (closeRequested.load(ordering: .relaxed) && !closeFrameWritten.load(ordering: .relaxed))
+            {
+                requestWrite()
+            }
+        }
+        if timerDeadline != 0 { _ = checkProgress() }
+    }
+
+    public func prepareToSleep() -> SleepReadiness {
+        ioThreadAsleep.store(true, ordering: .sequentiallyConsistent)
+        // A sender that committed before seeing the flag left the write to this thread.
+        if committed.load(ordering: .sequentiallyConsistent) != lastPolledCommit { return .busy }
+        if outstanding { return releaseCursor.position == delivered ? .busy : .pollAgain(milliseconds: 1) }
+        if timerDeadline != 0 {
+            let now = TCPClock.now
+            guard now < timerDeadline else { return .busy }
+            return .pollAgain(milliseconds: Int32(clamping: min(10, (timerDeadline - now) / 1_000_000 + 1)))
+        }
+        return .armed
+    }
+
+    public func didWake() {
+        ioThreadAsleep.store(false, ordering: .relaxed)
+    }
+
+    /// Pushes committed frames out now (IO thread after a batch, or any sender).
+    public func flush() {
+        requestWrite()
+    }
+}
+
+/// Connection numbers, unique within the process.
+let tcpConnectionCounter = Atomic<UInt64>(1)
+
+/// 64 bytes that keep fields written by different threads on different cache lines.
+struct TCPCacheLinePad {
+    let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+}
+
+/// Holds the reassembly buffer of fragmented messages (a class so a frame still held
+/// past the connection's end can keep it alive).
+final class TCPReassembly {
+    var assembler: FragmentAssembler
+
+    init(limits: FrameLimits) { assembler = FragmentAssembler(limits: limits) }
+}

@@ -1,0 +1,108 @@
+internal import CWeftTCP
+import Logging
+import Synchronization
+import WeftCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening socket on one IO thread. Each accepted socket becomes a `TCPConnection`
+/// on the next IO thread, where the handshake runs as a non-blocking state machine: a
+/// slow or silent client holds up nobody and is closed after `connectTimeout`.
+public final class TCPListener: TransportListener, IOSource, @unchecked Sendable {
+    public let address: String
+    let fd: Int32
+    let ioThread: IOThread
+    let context: TransportContext
+    let configuration: TCPConfiguration
+    let options: ConnectionOptions
+    let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
+    private let closed = Atomic<Bool>(false)
+    // IO thread.
+    private var registration: IORegistration?
+
+    init(
+        fd: Int32, address: String, thread: IOThread, context: TransportContext, configuration: TCPConfiguration,
+        options: ConnectionOptions, handlerFactory: @escaping @Sendable (PeerInfo) -> any ConnectionHandler
+    ) {
+        self.fd = fd
+        self.address = address
+        self.ioThread = thread
+        self.context = context
+        self.configuration = configuration
+        self.options = options
+        self.handlerFactory = handlerFactory
+    }
+
+    /// Registers and starts accepting (on the IO thread).
+    func start() throws(SystemError) {
+        let registration = ioThread.register(self, pollsMemory: false)
+        do {
+            try ioThread.watch(
+                fd, events: IOEvents(rawValue: IOEvents.readable.rawValue | CWEFT_TCP_EPOLLET), for: registration,
+                token: 0, pollWhileSpinning: true)
+        } catch {
+            ioThread.deregister(registration)
+            throw error
+        }
+        self.registration = registration
+    }
+
+    public func descriptorReady(token: UInt32, events: UInt32) {
+        guard registration != nil else { return }
+        // Edge-triggered: take every pending connection now.
+        while true {
+            let accepted: (fd: Int32, peer: TCPAddress)?
+            do {
+                accepted = try TCPSocket.accept(fd)
+            } catch {
+                if error.errno == ECONNABORTED || error.errno == EPROTO { continue }
+                context.logger.error(
+                    "TCP listener \(address) cannot accept: \(error); waiting connections stay queued until the next one arrives"
+                )
+                return
+            }
+            guard let accepted else { return }
+            admit(accepted.fd, from: accepted.peer)
+        }
+    }
+
+    private func admit(_ socket: Int32, from peerAddress: TCPAddress) {
+        do {
+            try TCPSocket.setNoDelay(socket)
+        } catch {
+            context.logger.warning("TCP listener \(address): dropping a connection from \(peerAddress): \(error)")
+            TCPSocket.close(socket)
+            return
+        }
+        let connection = TCPConnection(
+            fd: socket,
+            peer: PeerInfo(node: NodeIdentity(high: 0, low: 0), address: peerAddress.description, maxFramePayload: 0),
+            phase: .handshaking, thread: context.runtime.nextThread(), context: context, configuration: configuration,
+            options: options)
+        connection.acceptor = AcceptorHandshake(
+            node: context.node, secret: context.secret, maxFramePayload: Int(context.limits.maxFramePayload))
+        connection.handlerFactory = handlerFactory
+        let logger = context.logger
+        connection.ioThread.execute {
+            do {
+                try connection.start()
+            } catch {
+                logger.warning("TCP: dropping a connection from \(peerAddress): \(error)")
+            }
+        }
+    }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        ioThread.submitAndWait { [self] in
+            if let registration {
+                ioThread.unwatch(fd, pollWhileSpinning: true)
+                ioThread.deregister(registration)
+                self.registration = nil
+            }
+            TCPSocket.close(fd)
+        }
+    }
+}
