@@ -56,11 +56,23 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
 
+        .target(
+            name: "BarrelsGame", dependencies: ["WeftActors", "WeftCore", "WeftTransports"],
+            path: "Examples/Barrels/Game"),
+        .executableTarget(
+            name: "barrels", dependencies: ["BarrelsGame", "WeftActors", "WeftCore", "WeftTransports"],
+            path: "Examples/Barrels/Main"),
+        .executableTarget(
+            name: "weft-actor-bench", dependencies: ["WeftActors", "WeftCore", "WeftSharedMemory"],
+            path: "benchmarks/ActorBench"),
+
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(
             name: "WeftActorsTests",
-            dependencies: ["WeftActors", "WeftLocal", "WeftSharedMemory", "WeftTCP", "WeftCore", "WeftConformance"]),
+            dependencies: [
+                "WeftActors", "WeftLocal", "WeftSharedMemory", "WeftCore", "WeftConformance", "WeftTCP", "BarrelsGame",
+            ]),
         .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",

@@ -2,13 +2,21 @@ import WeftCore
 
 /// Writes one message straight into a send reservation; when it does not fit, encodes it
 /// again into a growable buffer and sends it with `send(_:header:)`, which fragments.
+///
+/// On the connection's own IO thread (a call served there, see `IOThreadExecutor`) the
+/// thread must not wait for send space: a full ring, or a message that needs fragments,
+/// is encoded into a buffer and sent by a detached task instead (the slow path).
 enum FrameSender {
     static func send(
         on connection: any TransportConnection, header: FrameHeader, deadline: ContinuousClock.Instant,
         preferredReservation: Int, _ body: (inout BinaryWriter) throws -> Void
     ) throws {
         let first = max(min(connection.maxReservation, preferredReservation), 0)
-        let reservation = try FragmentingSender.reserve(first, on: connection, until: deadline)
+        let onIOThread = connection.ioThread.isCurrent
+        guard let reservation = try reserve(first, on: connection, until: deadline, onIOThread: onIOThread) else {
+            try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
+            return
+        }
         var writer = BinaryWriter(fixed: reservation.payload)
         var fits = true
         do { try body(&writer) } catch BinaryCodingError.overflow { fits = false }
@@ -19,10 +27,43 @@ enum FrameSender {
             return
         }
         _ = consume reservation
+        if onIOThread {
+            try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
+            return
+        }
         var growable = BinaryWriter(growable: first * 2)
         defer { growable.deallocate() }
         try body(&growable)
         let remaining = deadline - ContinuousClock.now
         try connection.send(growable.bytes, header: header, timeout: remaining > .zero ? remaining : .zero)
+    }
+
+    /// A reservation, or nil when the ring is full and this is the connection's IO thread
+    /// (which must not wait).
+    private static func reserve(
+        _ capacity: Int, on connection: any TransportConnection, until deadline: ContinuousClock.Instant, onIOThread: Bool
+    ) throws(TransportError) -> SendReservation? {
+        do { return try FragmentingSender.reserve(capacity, on: connection, until: deadline) } catch {
+            if case .wouldBlock = error, onIOThread { return nil }
+            throw error
+        }
+    }
+
+    /// Encodes now, sends from a detached task that may wait for space. A send that fails
+    /// there leaves the call to its time-out or to its connection's end.
+    private static func sendLater(
+        on connection: any TransportConnection, header: FrameHeader, deadline: ContinuousClock.Instant,
+        capacity: Int, _ body: (inout BinaryWriter) throws -> Void
+    ) throws {
+        var growable = BinaryWriter(growable: max(capacity * 2, 64))
+        defer { growable.deallocate() }
+        try body(&growable)
+        let bytes = [UInt8](growable.bytes)
+        Task.detached {
+            let remaining = deadline - ContinuousClock.now
+            try? bytes.withUnsafeBytes { buffer in
+                try connection.send(buffer, header: header, timeout: remaining > .zero ? remaining : .zero)
+            }
+        }
     }
 }

@@ -8,6 +8,8 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
     /// The node called over this connection; nil for an incoming connection.
     let node: String?
     private var known = false
+    /// The receiving IO thread's executor, when calls are served there (IO thread only).
+    private var executor: IOThreadExecutor?
 
     init(system: WeftActorSystem?, node: String?) {
         self.system = system
@@ -23,7 +25,15 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
                 system.connections.addIncoming(connection)
             }
             let payload = CallPayload(frame)
-            Task { await system.serve(payload, on: connection) }
+            guard system.configuration.servesOnIOThreads else {
+                Task { await system.serve(payload, on: connection) }
+                return
+            }
+            let executor = self.executor ?? IOThreadExecutor.for(connection.ioThread)
+            self.executor = executor
+            // Starts at once on this thread and runs until its first suspension (for a call to
+            // an actor bound here: until the method is queued on this thread's executor).
+            Task.immediate(executorPreference: executor) { await system.serve(payload, on: connection) }
         case .response:
             guard let entry = system.pending.take(frame.header.correlation) else { return }
             let isError = frame.header.flags.contains(.error)

@@ -24,7 +24,7 @@ extension WeftActorSystem {
     ) async throws {
         guard !isShutDown.load(ordering: .relaxed) else { throw WeftActorError.shutDown }
         let node = try owner(of: id)
-        let connection = try connection(to: node)
+        let connection = try await openConnection(to: node)
         let timeout = CallTimeouts.current ?? configuration.callTimeout
         let deadline = ContinuousClock.now + timeout
         let correlation = pending.makeCorrelation()
@@ -60,6 +60,14 @@ extension WeftActorSystem {
                 pending.take(correlation)?.complete(.failure(failure))
             }
         }
+    }
+
+    /// The open connection to `node`; a new one is made on a detached task, because
+    /// connecting blocks until the handshake is done, and the caller may be on an IO thread
+    /// (which must keep driving its connections) or on one of few cooperative threads.
+    func openConnection(to node: String) async throws -> any TransportConnection {
+        if let existing = connections.outgoing(node) { return existing }
+        return try await Task.detached { try self.connection(to: node) }.value
     }
 
     /// The open connection to `node`, connecting on first use. A node that cannot be reached

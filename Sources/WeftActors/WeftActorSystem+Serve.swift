@@ -60,7 +60,15 @@ extension WeftActorSystem {
         if request.argumentCount == 0 { payload.release() }
         let handler = WeftResultHandler(system: self, connection: connection, correlation: correlation, payload: payload)
         do {
-            try await execute(on: instance, method: request.method, decoder: &decoder, handler: handler)
+            if staysOnIOThread(target, connection: connection) {
+                try await execute(on: instance, method: request.method, decoder: &decoder, handler: handler)
+            } else {
+                // Nonisolated code the method calls must not run on the IO thread.
+                var escaped = decoder
+                try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                    try await execute(on: instance, method: request.method, decoder: &escaped, handler: handler)
+                }
+            }
         } catch {
             if !handler.replied {
                 let failure: RemoteFailure = payload.decodeFailure != nil ? .badArguments : .unknownMethod
@@ -70,6 +78,13 @@ extension WeftActorSystem {
         payload.release()
         gate?.release()
         if let record { registry.endCall(record) }
+    }
+
+    /// True when the call is served on an IO thread and its actor is bound to that thread:
+    /// then it runs there, with no hop. Any other actor's call leaves the IO thread.
+    private func staysOnIOThread(_ target: ActorID, connection: any TransportConnection) -> Bool {
+        guard configuration.servesOnIOThreads, let bound = boundExecutor(of: target) else { return false }
+        return bound.thread === connection.ioThread
     }
 
     /// Opens the existential for `executeDistributedTarget`.

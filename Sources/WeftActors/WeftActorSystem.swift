@@ -16,10 +16,14 @@ public struct WeftActorSystemConfiguration: Sendable {
     public var tick: Duration
     /// Reservation tried first for a call or reply; larger ones take the growable path.
     public var preferredReservation: Int
+    /// Serve incoming calls in tasks that prefer the receiving connection's IO thread
+    /// (`IOThreadExecutor`): a call to an actor bound to that thread then runs without a
+    /// thread hop. Off: every call starts on Swift's global executor.
+    public var servesOnIOThreads: Bool
 
     public init(
         node: String, membership: Membership, callTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300),
-        tick: Duration = .milliseconds(10), preferredReservation: Int = 4096
+        tick: Duration = .milliseconds(10), preferredReservation: Int = 4096, servesOnIOThreads: Bool = true
     ) {
         self.node = node
         self.membership = membership
@@ -27,6 +31,7 @@ public struct WeftActorSystemConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.tick = tick
         self.preferredReservation = preferredReservation
+        self.servesOnIOThreads = servesOnIOThreads
     }
 }
 
@@ -58,6 +63,8 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     private let listener: Mutex<(any TransportListener)?>
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     let isShutDown = Atomic<Bool>(false)
+    /// Actors bound to an IO thread (`bind(_:to:)`), for their `unownedExecutor`.
+    let boundExecutors = Mutex<[ActorID: IOThreadExecutor]>([:])
 
     struct LocalActorEntry {
         weak var instance: (any DistributedActor)?
@@ -160,6 +167,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     }
 
     public func resignID(_ id: ActorID) {
+        _ = boundExecutors.withLock { $0.removeValue(forKey: id) }
         guard !id.isVirtual else { return }
         _ = localActors.withLock { $0.removeValue(forKey: id) }
     }

@@ -3,6 +3,8 @@ import WeftActors
 import WeftCore
 import WeftLocal
 import WeftSharedMemory
+import WeftTCP
+import BarrelsGame
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +15,7 @@ final class ActorCluster: @unchecked Sendable {
     let runtimes: [IORuntime]
     let membership: Membership
 
-    enum Medium { case local, sharedMemory }
+    enum Medium: Sendable { case local, sharedMemory, tcp }
 
     /// `extra`: members that are in the list but never started (down nodes).
     init(
@@ -22,7 +24,14 @@ final class ActorCluster: @unchecked Sendable {
     ) throws {
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var addresses = extra
-        for name in names { addresses[name] = medium == .local ? "local:\(name)-\(tag)" : "shm:\(name)-\(tag)" }
+        let ports = medium == .tcp ? try ClusterAddresses.freeLoopbackPorts(names.count) : []
+        for (index, name) in names.enumerated() {
+            switch medium {
+            case .local: addresses[name] = "local:\(name)-\(tag)"
+            case .sharedMemory: addresses[name] = "shm:\(name)-\(tag)"
+            case .tcp: addresses[name] = "127.0.0.1:\(ports[index])"
+            }
+        }
         membership = Membership(addresses)
         var logger = Logger(label: "weft.actors.test")
         logger.logLevel = .critical
@@ -33,8 +42,11 @@ final class ActorCluster: @unchecked Sendable {
             runtimes.append(runtime)
             let context = TransportContext(runtime: runtime, logger: logger)
             let transport: any Transport =
-                medium == .local
-                ? LocalTransport(context: context) : SharedMemoryTransport(context: context, ringBytes: 256 << 10)
+                switch medium {
+                case .local: LocalTransport(context: context)
+                case .sharedMemory: SharedMemoryTransport(context: context, ringBytes: 256 << 10)
+                case .tcp: TCPTransport(context: context)
+                }
             let system = try WeftActorSystem(
                 WeftActorSystemConfiguration(node: name, membership: membership, callTimeout: callTimeout, idleTimeout: idleTimeout),
                 transport: transport, logger: logger)

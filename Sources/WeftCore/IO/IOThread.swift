@@ -24,7 +24,11 @@ public final class IOThread: @unchecked Sendable {
     // Thread-confined state.
     private var slots: [IOSource?] = []
     private var freeSlots: [Int] = []
-    private var memoryPollers: ContiguousArray<IOSource> = []
+    /// Unretained: the source stays in `slots` while it is polled, and iterating must not
+    /// touch reference counts on every spin.
+    private var memoryPollers: ContiguousArray<PolledSource> = []
+    private var isPollingMemory = false
+    private var retiredWhilePolling: [IOSource] = []
     private var descriptorsPolledWhileSpinning = 0
     private var dirtySlots: [Int] = []
     private var isDirty: [Bool] = []
@@ -105,7 +109,7 @@ public final class IOThread: @unchecked Sendable {
             slots.append(source)
             isDirty.append(false)
         }
-        if pollsMemory { memoryPollers.append(source) }
+        if pollsMemory { memoryPollers.append(PolledSource(source: source)) }
         return IORegistration(slot: slot)
     }
 
@@ -113,7 +117,12 @@ public final class IOThread: @unchecked Sendable {
     public func deregister(_ registration: IORegistration) {
         precondition(isCurrent, "deregister on the IO thread")
         guard let source = slots[registration.slot] else { return }
-        memoryPollers.removeAll { $0 === source }
+        if isPollingMemory {
+            // Still being iterated: keep it alive and drop it from the list after the pass.
+            retiredWhilePolling.append(source)
+        } else {
+            memoryPollers.removeAll { $0.source === source }
+        }
         slots[registration.slot] = nil
         freeSlots.append(registration.slot)
     }
@@ -176,7 +185,7 @@ public final class IOThread: @unchecked Sendable {
         while running.load(ordering: .relaxed) {
             var work = 0
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
-            for source in memoryPollers { work += source.poll() }
+            work += pollMemory()
             turn &+= 1
             if descriptorsPolledWhileSpinning > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
             if !dirtySlots.isEmpty { flushDirty() }
@@ -203,6 +212,25 @@ public final class IOThread: @unchecked Sendable {
         }
         _ = runJobs()
         finished.withLock { $0 = true }
+    }
+
+    /// One pass over the memory-polled sources; sources may register or deregister meanwhile.
+    @inline(__always)
+    private func pollMemory() -> Int {
+        var work = 0
+        isPollingMemory = true
+        var index = 0
+        while index < memoryPollers.count {
+            work += memoryPollers[index].source.poll()
+            index += 1
+        }
+        isPollingMemory = false
+        if !retiredWhilePolling.isEmpty {
+            let retired = retiredWhilePolling
+            retiredWhilePolling.removeAll()
+            memoryPollers.removeAll { poller in retired.contains { $0 === poller.source } }
+        }
+        return work
     }
 
     private func runJobs() -> Int {
@@ -246,8 +274,8 @@ public final class IOThread: @unchecked Sendable {
         sleeping.store(true, ordering: .sequentiallyConsistent)
         var timeout: Int32 = -1
         var busy = false
-        for source in memoryPollers {
-            switch source.prepareToSleep() {
+        for poller in memoryPollers {
+            switch poller.source.prepareToSleep() {
             case .armed: break
             case .busy: busy = true
             case .pollAgain(let ms): timeout = timeout < 0 ? ms : min(timeout, ms)
@@ -257,6 +285,11 @@ public final class IOThread: @unchecked Sendable {
             _ = pollDescriptors(timeout: timeout)
         }
         sleeping.store(false, ordering: .relaxed)
-        for source in memoryPollers { source.didWake() }
+        for poller in memoryPollers { poller.source.didWake() }
     }
+}
+
+/// A memory-polled source, held without a reference count (its slot keeps it alive).
+struct PolledSource {
+    unowned(unsafe) let source: IOSource
 }
