@@ -113,6 +113,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    if (cpu == peer_cpu) {
+        /* Both spinners on one CPU would measure the scheduler's time slice. */
+        fprintf(stderr, "floor: --cpu and --peer-cpu must differ\n");
+        return 2;
+    }
     if (batch > round_trips) batch = round_trips;
     uint64_t batches = round_trips / batch;
     round_trips = batches * batch;
