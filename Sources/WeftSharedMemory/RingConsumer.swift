@@ -43,7 +43,9 @@ struct RingConsumer {
                 }
             }
             if tag == head | SharedMemoryLayout.paddingBit {
-                head &+= ring.size - offset
+                let end = head &+ (ring.size - offset)
+                clearInnerSlots(from: head, to: end)
+                head = end
                 continue
             }
             return .empty
@@ -57,8 +59,23 @@ struct RingConsumer {
         return tag == head || tag == head | SharedMemoryLayout.paddingBit
     }
 
+    /// Frees the record(s) before `end`. Records of more than one 64-byte slot get the first
+    /// word of each inner slot cleared first: a later record may start there, and the bytes of
+    /// an old payload must never read as its tag. A one-slot record needs nothing, so small
+    /// messages cost no extra store.
     @inline(__always)
-    mutating func consume(upTo end: UInt64) { head = end }
+    mutating func consume(upTo end: UInt64) {
+        if end &- head > SharedMemoryLayout.recordAlignment { clearInnerSlots(from: head, to: end) }
+        head = end
+    }
+
+    private func clearInnerSlots(from start: UInt64, to end: UInt64) {
+        var slot = start &+ SharedMemoryLayout.recordAlignment
+        while slot < end {
+            (ring.data + Int(slot & mask)).storeBytes(of: 0, as: UInt64.self)
+            slot &+= SharedMemoryLayout.recordAlignment
+        }
+    }
 
     /// Tells the producer how far it may reuse the ring (once per batch, not per frame).
     @inline(__always)

@@ -11,6 +11,7 @@ struct RingProducer {
     let consumerWakeFD: Int32
     private(set) var tail: UInt64
     private var cachedHead: UInt64
+    private var reservedEnd: UInt64 = 0
 
     init(ring: RingMemory, consumerWakeFD: Int32) {
         self.ring = ring
@@ -31,27 +32,34 @@ struct RingProducer {
         var position = tail
         let offset = position & mask
         let padding = offset + need > ring.size ? ring.size - offset : 0
-        // Room for padding, the record, and the next record's tag that commit zeroes.
-        let end = position &+ padding &+ need &+ SharedMemoryLayout.recordAlignment
+        let end = position &+ padding &+ need
         if end &- cachedHead > ring.size {
             cachedHead = cweft_load_acquire_u64(ring.head)
             if end &- cachedHead > ring.size { return nil }
         }
         if padding > 0 {
-            ring.data.storeBytes(of: 0, as: UInt64.self)
             cweft_store_release_u64(tagPointer(offset), position | SharedMemoryLayout.paddingBit)
             position &+= padding
             tail = position
         }
+        reservedEnd = position &+ need
         return (ring.data + Int(position & mask) + SharedMemoryLayout.tagSize, position)
+    }
+
+    /// A reservation dropped unpublished: its payload may have reached inner slot starts,
+    /// which must read as "no record" when later records begin there.
+    mutating func abandon(position: UInt64) {
+        var slot = position &+ SharedMemoryLayout.recordAlignment
+        while slot < reservedEnd {
+            tagPointer(slot & mask).pointee = 0
+            slot &+= SharedMemoryLayout.recordAlignment
+        }
     }
 
     /// Publishes the record at `position` whose frame header says `payloadLength`.
     @inline(__always)
     mutating func publish(position: UInt64, payloadLength: Int) {
         let next = position &+ SharedMemoryLayout.recordSize(payload: payloadLength)
-        // The consumer must never read a stale tag at its next head: clear it before publishing.
-        tagPointer(next & mask).pointee = 0
         cweft_store_release_u64(tagPointer(position & mask), position)
         tail = next
         if consumerWakeFD >= 0 {

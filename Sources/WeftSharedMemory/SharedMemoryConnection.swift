@@ -113,7 +113,10 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         sendLock?.unlock()
     }
 
-    public func abandonReservation(token: UInt64) { sendLock?.unlock() }
+    public func abandonReservation(token: UInt64) {
+        producer.pointee.abandon(position: token)
+        sendLock?.unlock()
+    }
 
     /// Rings publish at commit; nothing is coalesced.
     public func flush() {}

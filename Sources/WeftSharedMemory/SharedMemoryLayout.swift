@@ -31,11 +31,13 @@ import WeftCore
 /// +---------------------------------------------------------------+
 /// ```
 /// Records start on 64-byte boundaries, so a frame with up to 24 payload bytes is one
-/// cache line. The producer writes the frame, zeroes the next record's tag, then stores
-/// this tag with release ordering; the consumer spins on the tag at its head with acquire
-/// loads. A tag equal to the expected position marks a valid record (no zeroing by the
-/// consumer, no stale tag from an earlier lap can match). P (bit 63) marks padding: the
-/// rest of the ring is skipped and the stream continues at the ring's start.
+/// cache line. The producer writes the frame, then stores the tag with release ordering;
+/// the consumer spins on the tag at its head with acquire loads. A tag equal to the
+/// expected position marks a valid record: a tag left from an earlier lap holds an older
+/// position and never matches. Where a record covered several 64-byte slots, the consumer
+/// clears the first word of each inner slot before it frees the space, so payload bytes
+/// can never pose as a tag later; a one-slot record needs no store at all. P (bit 63)
+/// marks padding: the rest of the ring is skipped and the stream continues at its start.
 enum SharedMemoryLayout {
     static let magic: UInt32 = 0x4D48_5357
     static let version: UInt32 = 1
