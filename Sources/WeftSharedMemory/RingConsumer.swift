@@ -18,8 +18,8 @@ struct RingConsumer {
     /// What the consumer finds at its head.
     enum Next {
         case empty
-        /// A frame: its header starts at `frame`; the record ends at `end`.
-        case frame(UnsafeRawPointer, end: UInt64)
+        /// A frame: its header (already validated) starts at `frame`; the record ends at `end`.
+        case frame(UnsafeRawPointer, header: FrameHeader, end: UInt64)
         case malformed(FrameError)
     }
 
@@ -39,7 +39,7 @@ struct RingConsumer {
                     guard offset + size <= ring.size else {
                         return .malformed(.tooLong(length: Int(header.payloadLength), limit: Int(ring.size - offset)))
                     }
-                    return .frame(frame, end: head &+ size)
+                    return .frame(frame, header: header, end: head &+ size)
                 }
             }
             if tag == head | SharedMemoryLayout.paddingBit {

@@ -141,9 +141,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
             case .malformed(let error):
                 fail(.protocolViolation(error))
                 return work + 1
-            case .frame(let frame, let end):
+            case .frame(let frame, let header, let end):
                 work += 1
-                if !deliver(frame: frame, end: end) { break loop }
+                if !deliver(header, payload: frame + FrameLayout.headerSize, end: end) { break loop }
             }
         }
         consumer.pointee.publishHead()
@@ -152,10 +152,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
 
     /// Handles one frame; false when the connection must stop delivering for now.
     @inline(__always)
-    private func deliver(frame: UnsafeRawPointer, end: UInt64) -> Bool {
-        // Already validated by peek.
-        guard case .success(let header) = FrameHeader.decode(from: frame, limits: limits) else { return false }
-        let payload = frame + FrameLayout.headerSize
+    private func deliver(_ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64) -> Bool {
         switch header.kind {
         case .data, .request, .response:
             if header.flags.contains(.fragment) { return deliverFragment(header, payload: payload, end: end) }
@@ -219,6 +216,13 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
             } else if n > 0 {
                 fail(.protocolViolation(.malformedPayload("unexpected message on the setup socket")))
             }
+        }
+    }
+
+    /// The IO loop calls `poll()` through this, with no reference counting.
+    public var pollHook: PollHook? {
+        PollHook(context: Unmanaged.passUnretained(self).toOpaque()) { context in
+            Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.poll() }
         }
     }
 

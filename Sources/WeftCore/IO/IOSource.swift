@@ -22,6 +22,8 @@ public protocol IOSource: AnyObject {
     func didWake()
     /// Pushes out output coalesced during the last batch.
     func flush()
+    /// A direct entry point for `poll()` (see `PollHook`); nil: the loop calls `poll()`.
+    var pollHook: PollHook? { get }
 }
 
 extension IOSource {
@@ -30,6 +32,7 @@ extension IOSource {
     public func prepareToSleep() -> SleepReadiness { .armed }
     public func didWake() {}
     public func flush() {}
+    public var pollHook: PollHook? { nil }
 }
 
 /// epoll interest bits, named.

@@ -24,12 +24,16 @@ public final class IOThread: @unchecked Sendable {
     // Thread-confined state.
     private var slots: [IOSource?] = []
     private var freeSlots: [Int] = []
-    /// Unretained: the source stays in `slots` while it is polled, and iterating must not
-    /// touch reference counts on every spin.
-    private var memoryPollers: ContiguousArray<PolledSource> = []
-    private var isPollingMemory = false
-    private var retiredWhilePolling: [IOSource] = []
-    private var descriptorsPolledWhileSpinning = 0
+    /// Sources polled on every turn (for sleeping and waking; not iterated on the hot path).
+    private var memoryPollers: [IOSource] = []
+    /// Their poll hooks, iterated on every turn without reference counting.
+    private let pollList = UnsafeMutablePointer<MemoryPollList>.allocate(capacity: 1)
+    /// Hooks by slot, and boxes for sources that have no hook of their own.
+    private var hookContexts: [Int: UnsafeMutableRawPointer] = [:]
+    private var pollBoxes: [Int: ProtocolPollBox] = [:]
+    /// Sources deregistered during a poll pass stay alive until the turn ends.
+    private var retiredThisTurn: [AnyObject] = []
+    private let descriptorsPolledWhileSpinning = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     private var dirtySlots: [Int] = []
     private var isDirty: [Bool] = []
     private let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
@@ -51,12 +55,18 @@ public final class IOThread: @unchecked Sendable {
         self.cpu = cpu
         spinWindowNanoseconds = spinWindow.wholeNanoseconds
         epoll = try Epoll()
+        pollList.initialize(to: MemoryPollList())
+        descriptorsPolledWhileSpinning.initialize(to: 0)
         try start()
     }
 
     deinit {
         tokens.deallocate()
         eventBits.deallocate()
+        pollList.pointee.deallocate()
+        pollList.deinitialize(count: 1)
+        pollList.deallocate()
+        descriptorsPolledWhileSpinning.deallocate()
     }
 
     /// True when called on this IO thread.
@@ -109,7 +119,19 @@ public final class IOThread: @unchecked Sendable {
             slots.append(source)
             isDirty.append(false)
         }
-        if pollsMemory { memoryPollers.append(PolledSource(source: source)) }
+        if pollsMemory {
+            memoryPollers.append(source)
+            let hook: PollHook
+            if let own = source.pollHook {
+                hook = own
+            } else {
+                let box = ProtocolPollBox(source)
+                pollBoxes[slot] = box
+                hook = box.hook
+            }
+            hookContexts[slot] = hook.context
+            pollList.pointee.append(hook)
+        }
         return IORegistration(slot: slot)
     }
 
@@ -117,11 +139,13 @@ public final class IOThread: @unchecked Sendable {
     public func deregister(_ registration: IORegistration) {
         precondition(isCurrent, "deregister on the IO thread")
         guard let source = slots[registration.slot] else { return }
-        if isPollingMemory {
-            // Still being iterated: keep it alive and drop it from the list after the pass.
-            retiredWhilePolling.append(source)
-        } else {
-            memoryPollers.removeAll { $0.source === source }
+        if let context = hookContexts.removeValue(forKey: registration.slot) {
+            // A pass may be iterating right now: the list drops the hook after it, and the
+            // source (and its box) stay alive until the turn ends.
+            pollList.pointee.remove(context: context)
+            memoryPollers.removeAll { $0 === source }
+            retiredThisTurn.append(source)
+            if let box = pollBoxes.removeValue(forKey: registration.slot) { retiredThisTurn.append(box) }
         }
         slots[registration.slot] = nil
         freeSlots.append(registration.slot)
@@ -134,7 +158,7 @@ public final class IOThread: @unchecked Sendable {
         pollWhileSpinning: Bool
     ) throws(SystemError) {
         try epoll.add(descriptor, events: events, token: Self.token(registration, token))
-        if pollWhileSpinning { descriptorsPolledWhileSpinning += 1 }
+        if pollWhileSpinning { descriptorsPolledWhileSpinning.pointee += 1 }
     }
 
     public func changeWatch(
@@ -145,7 +169,7 @@ public final class IOThread: @unchecked Sendable {
 
     public func unwatch(_ descriptor: Int32, pollWhileSpinning: Bool) {
         epoll.remove(descriptor)
-        if pollWhileSpinning { descriptorsPolledWhileSpinning -= 1 }
+        if pollWhileSpinning { descriptorsPolledWhileSpinning.pointee -= 1 }
     }
 
     /// Asks for the source's `flush()` after the current batch.
@@ -185,10 +209,11 @@ public final class IOThread: @unchecked Sendable {
         while running.load(ordering: .relaxed) {
             var work = 0
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
-            work += pollMemory()
+            work &+= MemoryPollList.pollAll(pollList)
             turn &+= 1
-            if descriptorsPolledWhileSpinning > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
+            if descriptorsPolledWhileSpinning.pointee > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
             if !dirtySlots.isEmpty { flushDirty() }
+            if work > 0 && !retiredThisTurn.isEmpty { retiredThisTurn.removeAll() }
             if work > 0 {
                 idleSince = 0
                 continue
@@ -212,25 +237,6 @@ public final class IOThread: @unchecked Sendable {
         }
         _ = runJobs()
         finished.withLock { $0 = true }
-    }
-
-    /// One pass over the memory-polled sources; sources may register or deregister meanwhile.
-    @inline(__always)
-    private func pollMemory() -> Int {
-        var work = 0
-        isPollingMemory = true
-        var index = 0
-        while index < memoryPollers.count {
-            work += memoryPollers[index].source.poll()
-            index += 1
-        }
-        isPollingMemory = false
-        if !retiredWhilePolling.isEmpty {
-            let retired = retiredWhilePolling
-            retiredWhilePolling.removeAll()
-            memoryPollers.removeAll { poller in retired.contains { $0 === poller.source } }
-        }
-        return work
     }
 
     private func runJobs() -> Int {
@@ -274,8 +280,8 @@ public final class IOThread: @unchecked Sendable {
         sleeping.store(true, ordering: .sequentiallyConsistent)
         var timeout: Int32 = -1
         var busy = false
-        for poller in memoryPollers {
-            switch poller.source.prepareToSleep() {
+        for source in memoryPollers {
+            switch source.prepareToSleep() {
             case .armed: break
             case .busy: busy = true
             case .pollAgain(let ms): timeout = timeout < 0 ? ms : min(timeout, ms)
@@ -285,11 +291,6 @@ public final class IOThread: @unchecked Sendable {
             _ = pollDescriptors(timeout: timeout)
         }
         sleeping.store(false, ordering: .relaxed)
-        for poller in memoryPollers { poller.source.didWake() }
+        for source in memoryPollers { source.didWake() }
     }
-}
-
-/// A memory-polled source, held without a reference count (its slot keeps it alive).
-struct PolledSource {
-    unowned(unsafe) let source: IOSource
 }

@@ -46,23 +46,24 @@ public struct FrameHeader: Equatable, Sendable {
 }
 
 /// Byte offsets of the header fields, pinned by tests and docs/protocol.md.
+/// (Inlinable constants: other modules' hot paths fold them instead of calling accessors.)
 public enum FrameLayout {
-    public static let magicOffset = 0
-    public static let versionOffset = 4
-    public static let kindOffset = 5
-    public static let flagsOffset = 6
-    public static let payloadLengthOffset = 8
-    public static let channelOffset = 12
-    public static let correlationOffset = 16
-    public static let messageLengthOffset = 24
-    public static let reservedOffset = 28
-    public static let headerSize = 32
+    @inlinable public static var magicOffset: Int { 0 }
+    @inlinable public static var versionOffset: Int { 4 }
+    @inlinable public static var kindOffset: Int { 5 }
+    @inlinable public static var flagsOffset: Int { 6 }
+    @inlinable public static var payloadLengthOffset: Int { 8 }
+    @inlinable public static var channelOffset: Int { 12 }
+    @inlinable public static var correlationOffset: Int { 16 }
+    @inlinable public static var messageLengthOffset: Int { 24 }
+    @inlinable public static var reservedOffset: Int { 28 }
+    @inlinable public static var headerSize: Int { 32 }
     /// Frames (and the payload after the header) start on this boundary.
-    public static let alignment = 8
+    @inlinable public static var alignment: Int { 8 }
 
     /// "WEFT" read as a little-endian 32-bit integer.
-    public static let magic: UInt32 = 0x5446_4557
-    public static let version: UInt8 = 1
+    @inlinable public static var magic: UInt32 { 0x5446_4557 }
+    @inlinable public static var version: UInt8 { 1 }
 }
 
 /// Flag bits in the header's 16-bit flags field.
@@ -71,14 +72,14 @@ public struct FrameFlags: OptionSet, Sendable, Hashable {
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// More fragments of this message follow.
-    public static let moreFragments = FrameFlags(rawValue: 1 << 0)
+    @inlinable public static var moreFragments: FrameFlags { FrameFlags(rawValue: 1 << 0) }
     /// The frame is a fragment of a larger message (set on every fragment, the last one too).
-    public static let fragment = FrameFlags(rawValue: 1 << 1)
+    @inlinable public static var fragment: FrameFlags { FrameFlags(rawValue: 1 << 1) }
     /// A response that carries an error instead of a result.
-    public static let error = FrameFlags(rawValue: 1 << 2)
+    @inlinable public static var error: FrameFlags { FrameFlags(rawValue: 1 << 2) }
 
     /// Bits a version-1 receiver understands; any other bit set is a malformed frame.
-    public static let known: FrameFlags = [.moreFragments, .fragment, .error]
+    @inlinable public static var known: FrameFlags { FrameFlags(rawValue: 0b111) }
 }
 
 extension FrameHeader {

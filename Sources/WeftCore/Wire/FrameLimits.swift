@@ -6,7 +6,7 @@ public struct FrameLimits: Sendable, Equatable {
     public var maxMessage: UInt32
 
     /// The protocol's absolute ceiling: 64 MiB per frame and per message.
-    public static let protocolMaximum: UInt32 = 64 << 20
+    @inlinable public static var protocolMaximum: UInt32 { 64 << 20 }
 
     public init(maxFramePayload: UInt32 = protocolMaximum, maxMessage: UInt32 = protocolMaximum) {
         self.maxFramePayload = min(maxFramePayload, Self.protocolMaximum)
