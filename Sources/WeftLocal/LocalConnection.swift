@@ -23,12 +23,7 @@ public final class LocalConnection: TransportConnection, IOSource, ReservationOw
     // IO-thread state.
     private var registration: IORegistration?
     private var readHead: UInt64 = 0
-    private let cursor = ReleaseCursor()
-    private var heldEnd: UInt64 = 0
-    private var assembler: FragmentAssembler
-    private let assembledCursor = ReleaseCursor()
-    private var assembledSerial: UInt64 = 0
-    private var assembledHeld = false
+    private var delivery: InOrderDelivery
 
     private let state = Atomic<UInt8>(State.open.rawValue)
     private enum State: UInt8 { case open, closing, closed }
@@ -46,7 +41,7 @@ public final class LocalConnection: TransportConnection, IOSource, ReservationOw
         self.handler = handler
         logger = context.logger
         maxReservation = min(send.maxPayload, peer.maxFramePayload)
-        assembler = FragmentAssembler(limits: context.limits)
+        delivery = InOrderDelivery(limits: context.limits)
     }
 
     public var isClosed: Bool { state.load(ordering: .relaxed) != State.open.rawValue }
@@ -92,14 +87,10 @@ public final class LocalConnection: TransportConnection, IOSource, ReservationOw
     // MARK: Receiving (IO thread)
 
     public func poll() -> Int {
-        if heldEnd != 0 {
-            guard cursor.position >= heldEnd else { return 0 }
-            consume(upTo: heldEnd)
-            heldEnd = 0
-        }
-        if assembledHeld {
-            guard assembledCursor.position == assembledSerial else { return 0 }
-            assembledHeld = false
+        switch delivery.resume() {
+        case .blocked: return 0
+        case .released(let end): consume(upTo: end)
+        case .ready: break
         }
         var work = 0
         while work < 256, registration != nil {
@@ -138,56 +129,29 @@ public final class LocalConnection: TransportConnection, IOSource, ReservationOw
             return false
         }
         let payload = frame + FrameLayout.headerSize
-        switch header.kind {
-        case .data, .request, .response:
-            if header.flags.contains(.fragment) { return deliverFragment(header, payload: payload, end: end) }
-            handler.received(
-                ReceivedFrame(header: header, payload: payload, releaseCursor: cursor.pointer, releasePosition: end),
-                on: self)
-            if cursor.position >= end {
-                consume(upTo: end)
-                return isOpen
-            }
-            heldEnd = end
-            return false
-        case .heartbeat, .credit:
+        switch delivery.deliver(header, payload: payload, end: end, to: handler, on: self) {
+        case .next:
             consume(upTo: end)
-            return true
+            return isOpen
+        case .held:
+            return false
+        case .nextThenPause:
+            consume(upTo: end)
+            return false
         case .close:
             consume(upTo: end)
             finish(error: nil, notifyPeer: false)
             return false
-        case .hello, .helloReply, .auth:
-            fail(.protocolViolation(.unexpectedKind(header.kind, state: "connected")))
-            return false
-        }
-    }
-
-    private func deliverFragment(_ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64) -> Bool {
-        let whole: FrameHeader?
-        do { whole = try assembler.append(header, payload: payload) } catch {
+        case .violation(let error):
             fail(.protocolViolation(error))
             return false
         }
-        consume(upTo: end)
-        guard let whole else { return true }
-        assembledSerial &+= 1
-        handler.received(
-            ReceivedFrame(
-                header: whole, payload: assembler.messageBytes, releaseCursor: assembledCursor.pointer,
-                releasePosition: assembledSerial),
-            on: self)
-        if assembledCursor.position != assembledSerial {
-            assembledHeld = true
-            return false
-        }
-        return isOpen
     }
 
     private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }
 
     public func prepareToSleep() -> SleepReadiness {
-        if heldEnd != 0 || assembledHeld { return .pollAgain(milliseconds: 1) }
+        if delivery.isHolding { return .pollAgain(milliseconds: 1) }
         receiveRing.consumerSleeping.store(true, ordering: .sequentiallyConsistent)
         if receiveRing.tail.load(ordering: .sequentiallyConsistent) != readHead {
             receiveRing.consumerSleeping.store(false, ordering: .sequentiallyConsistent)

@@ -27,12 +27,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
 
     // IO-thread state.
     private var registration: IORegistration?
-    private let cursor = ReleaseCursor()
-    private var heldEnd: UInt64 = 0
-    private var assembler: FragmentAssembler
-    private let assembledCursor = ReleaseCursor()
-    private var assembledSerial: UInt64 = 0
-    private var assembledHeld = false
+    private var delivery: InOrderDelivery
 
     private let state = Atomic<UInt8>(State.open.rawValue)
     private enum State: UInt8 { case open, closing, closed }
@@ -65,7 +60,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         consumer = .allocate(capacity: 1)
         consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
-        assembler = FragmentAssembler(limits: context.limits)
+        delivery = InOrderDelivery(limits: context.limits)
     }
 
     deinit {
@@ -124,14 +119,10 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     // MARK: Receiving (IO thread)
 
     public func poll() -> Int {
-        if heldEnd != 0 {
-            guard cursor.position >= heldEnd else { return 0 }
-            consumer.pointee.consume(upTo: heldEnd)
-            heldEnd = 0
-        }
-        if assembledHeld {
-            guard assembledCursor.position == assembledSerial else { return 0 }
-            assembledHeld = false
+        switch delivery.resume() {
+        case .blocked: return 0
+        case .released(let end): consumer.pointee.consume(upTo: end)
+        case .ready: break
         }
         var work = 0
         loop: while work < 256 {
@@ -143,61 +134,28 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
                 return work + 1
             case .frame(let frame, let header, let end):
                 work += 1
-                if !deliver(header, payload: frame + FrameLayout.headerSize, end: end) { break loop }
+                switch delivery.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self) {
+                case .next:
+                    consumer.pointee.consume(upTo: end)
+                    if !isOpen { break loop }
+                case .held:
+                    break loop
+                case .nextThenPause:
+                    consumer.pointee.consume(upTo: end)
+                    break loop
+                case .close:
+                    consumer.pointee.consume(upTo: end)
+                    consumer.pointee.publishHead()
+                    finish(error: nil, notifyPeer: false)
+                    return work
+                case .violation(let error):
+                    fail(.protocolViolation(error))
+                    return work
+                }
             }
         }
         consumer.pointee.publishHead()
         return work
-    }
-
-    /// Handles one frame; false when the connection must stop delivering for now.
-    @inline(__always)
-    private func deliver(_ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64) -> Bool {
-        switch header.kind {
-        case .data, .request, .response:
-            if header.flags.contains(.fragment) { return deliverFragment(header, payload: payload, end: end) }
-            handler.received(
-                ReceivedFrame(header: header, payload: payload, releaseCursor: cursor.pointer, releasePosition: end),
-                on: self)
-            if cursor.position >= end {
-                consumer.pointee.consume(upTo: end)
-                return isOpen
-            }
-            heldEnd = end
-            return false
-        case .heartbeat, .credit:
-            consumer.pointee.consume(upTo: end)
-            return true
-        case .close:
-            consumer.pointee.consume(upTo: end)
-            consumer.pointee.publishHead()
-            finish(error: nil, notifyPeer: false)
-            return false
-        case .hello, .helloReply, .auth:
-            fail(.protocolViolation(.unexpectedKind(header.kind, state: "connected")))
-            return false
-        }
-    }
-
-    private func deliverFragment(_ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64) -> Bool {
-        let whole: FrameHeader?
-        do { whole = try assembler.append(header, payload: payload) } catch {
-            fail(.protocolViolation(error))
-            return false
-        }
-        consumer.pointee.consume(upTo: end)
-        guard let whole else { return true }
-        assembledSerial &+= 1
-        handler.received(
-            ReceivedFrame(
-                header: whole, payload: assembler.messageBytes, releaseCursor: assembledCursor.pointer,
-                releasePosition: assembledSerial),
-            on: self)
-        if assembledCursor.position != assembledSerial {
-            assembledHeld = true
-            return false
-        }
-        return isOpen
     }
 
     private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }
@@ -227,7 +185,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     }
 
     public func prepareToSleep() -> SleepReadiness {
-        if heldEnd != 0 || assembledHeld { return .pollAgain(milliseconds: 1) }
+        if delivery.isHolding { return .pollAgain(milliseconds: 1) }
         consumer.pointee.setSleeping(true)
         if consumer.pointee.hasWork() {
             consumer.pointee.setSleeping(false)
@@ -251,7 +209,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     /// The peer's process or socket went away: deliver what it committed, then report.
     private func peerGone(_ why: String) {
         guard registration != nil else { return }
-        while isOpen && heldEnd == 0 && !assembledHeld && poll() > 0 {}
+        while isOpen && !delivery.isHolding && poll() > 0 {}
         if registration != nil { finish(error: .peerLost(why), notifyPeer: false) }
     }
 
@@ -290,7 +248,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         Glibc.close(descriptors.peerProcess)
         handler.closed(self, error: error)
         // A frame still held keeps the mapping until the connection itself goes away.
-        if heldEnd == 0 && !assembledHeld { region.unmap() }
+        if !delivery.isHolding { region.unmap() }
     }
 }
 
