@@ -18,9 +18,7 @@ struct PingPong: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(help: ArgumentHelp("Payload bytes per message.", valueName: "bytes"))
-    var size: Int = 8
+    @OptionGroup var measurement: PeerRunOptions
 
     @Option(help: ArgumentHelp("Measured round trips.", valueName: "n"))
     var count: Int = 100_000
@@ -28,26 +26,12 @@ struct PingPong: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Round trips before measuring.", valueName: "n"))
     var warmup: Int = 1_000
 
-    @Option(help: ArgumentHelp("Connect to a running `weft serve` instead of starting one.", valueName: "address"))
-    var connect: String?
-
     @Option(help: ArgumentHelp("Pin this side's IO thread to this CPU (sets io-cpus).", valueName: "n"))
     var cpu: Int?
 
-    @Option(name: .customLong("peer-cpu"), help: ArgumentHelp("Pin the started peer's IO thread to this CPU.", valueName: "n"))
-    var peerCPU: Int?
-
-    @Option(help: ArgumentHelp("Give up after this many seconds, start-up included.", valueName: "seconds"))
-    var timeout: Int = 120
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
     func validate() throws {
-        guard size >= 0 else { throw ValidationError("--size must be 0 or more") }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
-        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
     mutating func run() async throws {
@@ -59,17 +43,14 @@ struct PingPong: AsyncParsableCommand {
         Wakeup.installSignalHandlers()
         let loaded = try await common.load(overriding: cpu.map { [ConfigKeys.ioCPUs.key: String($0)] } ?? [:])
         LogSetup.bootstrap(level: loaded.configuration.logLevel)
-        let client = PingPongClient(size: size, warmup: warmup, count: count)
+        let client = PingPongClient(size: measurement.size, warmup: warmup, count: count)
         let session = try ClientSession(
-            configuration: loaded.configuration, common: common, connect: connect, peerCPU: peerCPU,
-            timeoutSeconds: timeout, handler: client, tag: "pp")
+            configuration: loaded.configuration, common: common, connect: measurement.connect, peerCPU: measurement.peerCPU,
+            timeoutSeconds: measurement.timeout, handler: client, tag: "pp")
         defer { session.finish() }
-        guard size <= session.connection.maxReservation else {
-            throw CommandFailure.usage(
-                "--size \(size) is over the \(session.node.descriptor.name) connection's largest frame payload (\(session.connection.maxReservation) bytes)")
-        }
+        try measurement.checkSize(fits: session.connection.maxReservation, transport: session.node.descriptor.name)
         client.start(on: session.connection)
-        try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(timeout) s")
+        try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the ping-pong failed") }
         report(client, transport: session.node.descriptor.name, progress: session.node.configuration.progress)
     }
@@ -82,10 +63,10 @@ struct PingPong: AsyncParsableCommand {
         let p999 = histogram.valueAtPercentile(99.9)
         let seconds = Double(client.measuredEnd &- client.measuredStart) / 1e9
         let rate = seconds > 0 ? Double(count) / seconds : 0
-        if json {
+        if measurement.json {
             Output.line(
                 JSON.object([
-                    ("transport", .string(transport)), ("size", .integer(size)), ("count", .integer(count)),
+                    ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
                     ("progress", .string(progress.rawValue)), ("rtt_p50_ns", .integer(Int(p50))),
                     ("rtt_p99_ns", .integer(Int(p99))), ("rtt_p999_ns", .integer(Int(p999))),
                     ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
@@ -94,7 +75,7 @@ struct PingPong: AsyncParsableCommand {
         }
         Output.line(
             """
-            pingpong over \(transport), progress \(progress.rawValue), \(size)-byte payloads, \(count) round trips after \(warmup) warm-up (\(onlineCPUCount()) CPUs online)
+            pingpong over \(transport), progress \(progress.rawValue), \(measurement.size)-byte payloads, \(count) round trips after \(warmup) warm-up (\(onlineCPUCount()) CPUs online)
               round trip p50    \(p50) ns   (one way \(p50 / 2) ns)
               round trip p99    \(p99) ns
               round trip p99.9  \(p999) ns

@@ -24,32 +24,16 @@ struct Rate: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(help: ArgumentHelp("Payload bytes per message.", valueName: "bytes"))
-    var size: Int = 8
+    @OptionGroup var measurement: PeerRunOptions
 
     @Option(help: ArgumentHelp("Messages to send.", valueName: "n"))
     var count: Int = 1_000_000
 
-    @Option(help: ArgumentHelp("Connect to a running `weft serve` instead of starting one.", valueName: "address"))
-    var connect: String?
-
     @Option(help: ArgumentHelp("Pin the sending thread to this CPU.", valueName: "n"))
     var cpu: Int?
 
-    @Option(name: .customLong("peer-cpu"), help: ArgumentHelp("Pin the started peer's IO thread to this CPU.", valueName: "n"))
-    var peerCPU: Int?
-
-    @Option(help: ArgumentHelp("Give up after this many seconds, start-up included.", valueName: "seconds"))
-    var timeout: Int = 120
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
     func validate() throws {
-        guard size >= 0 else { throw ValidationError("--size must be 0 or more") }
         guard count >= 0 else { throw ValidationError("--count must be 0 or more") }
-        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
     mutating func run() async throws {
@@ -67,23 +51,20 @@ struct Rate: AsyncParsableCommand {
         if configuration.progress == .spin { configuration.progress = .adaptive }
         let client = RateClient(correlation: 1)
         let session = try ClientSession(
-            configuration: configuration, common: common, connect: connect, peerCPU: peerCPU,
-            timeoutSeconds: timeout, handler: client, tag: "rate")
+            configuration: configuration, common: common, connect: measurement.connect, peerCPU: measurement.peerCPU,
+            timeoutSeconds: measurement.timeout, handler: client, tag: "rate")
         defer { session.finish() }
         let connection = session.connection
-        guard size <= connection.maxReservation else {
-            throw CommandFailure.usage(
-                "--size \(size) is over the \(session.node.descriptor.name) connection's largest frame payload (\(connection.maxReservation) bytes)")
-        }
+        try measurement.checkSize(fits: connection.maxReservation, transport: session.node.descriptor.name)
         // A thread of its own for the sender, pinned to --cpu: a WeftCore IOThread with no
         // sources, used as a plain pinned thread (it sleeps once the job is done).
         let senderThread = try IOThread(name: "weft-rate-send", progress: .sleep, cpu: cpu)
         defer { senderThread.shutdown() }
         let sender = RateSender(
-            size: size, count: count, correlation: client.correlation, timeoutSeconds: timeout,
+            size: measurement.size, count: count, correlation: client.correlation, timeoutSeconds: measurement.timeout,
             connection: connection, session: session)
         let started = try senderThread.submitAndWait { () throws(CommandFailure) -> UInt64 in try sender.run() }
-        try session.wait(until: { client.currentState != .running }, what: "the peer did not receive \(count) messages within \(timeout) s")
+        try session.wait(until: { client.currentState != .running }, what: "the peer did not receive \(count) messages within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the rate run failed") }
         guard client.receivedCount == UInt64(count) else {
             throw CommandFailure.failed("the peer received \(client.receivedCount) of \(count) messages")
@@ -94,11 +75,11 @@ struct Rate: AsyncParsableCommand {
     }
 
     private func report(transport: String, progress: ProgressMode, rate: Double, seconds: Double) {
-        let bytesPerSecond = rate * Double(size)
-        if json {
+        let bytesPerSecond = rate * Double(measurement.size)
+        if measurement.json {
             Output.line(
                 JSON.object([
-                    ("transport", .string(transport)), ("size", .integer(size)), ("count", .integer(count)),
+                    ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
                     ("progress", .string(progress.rawValue)),
                     ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
                     ("bytes_per_sec", .number(bytesPerSecond.rounded())),
@@ -107,7 +88,7 @@ struct Rate: AsyncParsableCommand {
         }
         Output.line(
             """
-            rate over \(transport), progress \(progress.rawValue) (peer), \(size)-byte payloads, \(count) messages in \(format3(seconds)) s (\(onlineCPUCount()) CPUs online)
+            rate over \(transport), progress \(progress.rawValue) (peer), \(measurement.size)-byte payloads, \(count) messages in \(format3(seconds)) s (\(onlineCPUCount()) CPUs online)
               messages/s  \(Int(rate.rounded()))
               bytes/s     \(Int(bytesPerSecond.rounded()))
             """)
