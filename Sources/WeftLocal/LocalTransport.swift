@@ -64,16 +64,9 @@ public final class LocalTransport: Transport, @unchecked Sendable {
         return clientConnection
     }
 
-    /// `local:NAME` or `NAME`: letters, digits, `-`, `_`, `.`, up to 100 bytes.
+    /// `local:NAME` or `NAME`.
     static func name(of address: String) throws(TransportError) -> String {
-        var name = Substring(address)
-        if name.hasPrefix("local:") { name = name.dropFirst(6) }
-        guard !name.isEmpty, name.utf8.count <= 100,
-            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
-        else {
-            throw .badAddress("local address '\(address)' must be a name of letters, digits, '-', '_' or '.' (up to 100)")
-        }
-        return String(name)
+        try EndpointName.parse(address, scheme: "local")
     }
 }
 

@@ -55,17 +55,9 @@ public final class SharedMemoryTransport: Transport, @unchecked Sendable {
         try SharedMemoryConnector(transport: self).connect(name: try Self.socketName(address), options: options, handler: handler)
     }
 
-    /// `shm:NAME`, `@NAME` or `NAME`; at most 100 bytes of letters, digits, `-`, `_`, `.`.
+    /// `shm:NAME`, `@NAME` or `NAME` (a name in the abstract Unix-socket namespace).
     static func socketName(_ address: String) throws(TransportError) -> String {
-        var name = Substring(address)
-        if name.hasPrefix("shm:") { name = name.dropFirst(4) }
-        if name.hasPrefix("@") { name = name.dropFirst() }
-        guard !name.isEmpty, name.utf8.count <= 100,
-            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
-        else {
-            throw .badAddress("shm address '\(address)' must be a name of letters, digits, '-', '_' or '.' (up to 100)")
-        }
-        return String(name)
+        try EndpointName.parse(address, scheme: "shm", extraPrefix: "@")
     }
 }
 
