@@ -27,7 +27,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
 
     // IO-thread state.
     private var registration: IORegistration?
-    private var delivery: InOrderDelivery
+    /// Behind a pointer, like the rings: the handler runs inside `deliver`, and a stored
+    /// property mutated across that call would cost a dynamic exclusivity check per frame.
+    private let delivery: UnsafeMutablePointer<InOrderDelivery>
 
     private let state = Atomic<UInt8>(State.open.rawValue)
     private enum State: UInt8 { case open, closing, closed }
@@ -60,7 +62,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         consumer = .allocate(capacity: 1)
         consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
-        delivery = InOrderDelivery(limits: context.limits)
+        delivery = .allocate(capacity: 1)
+        delivery.initialize(to: InOrderDelivery(limits: context.limits))
     }
 
     deinit {
@@ -68,6 +71,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         producer.deallocate()
         consumer.deinitialize(count: 1)
         consumer.deallocate()
+        delivery.deinitialize(count: 1)
+        delivery.deallocate()
     }
 
     public var isClosed: Bool { state.load(ordering: .relaxed) != State.open.rawValue }
@@ -119,7 +124,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     // MARK: Receiving (IO thread)
 
     public func poll() -> Int {
-        switch delivery.resume() {
+        switch delivery.pointee.resume() {
         case .blocked: return 0
         case .released(let end): consumer.pointee.consume(upTo: end)
         case .ready: break
@@ -134,7 +139,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
                 return work + 1
             case .frame(let frame, let header, let end):
                 work += 1
-                switch delivery.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self) {
+                switch delivery.pointee.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self) {
                 case .next:
                     consumer.pointee.consume(upTo: end)
                     if !isOpen { break loop }
@@ -185,7 +190,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     }
 
     public func prepareToSleep() -> SleepReadiness {
-        if delivery.isHolding { return .pollAgain(milliseconds: 1) }
+        if delivery.pointee.isHolding { return .pollAgain(milliseconds: 1) }
         consumer.pointee.setSleeping(true)
         if consumer.pointee.hasWork() {
             consumer.pointee.setSleeping(false)
@@ -209,7 +214,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
     /// The peer's process or socket went away: deliver what it committed, then report.
     private func peerGone(_ why: String) {
         guard registration != nil else { return }
-        while isOpen && !delivery.isHolding && poll() > 0 {}
+        while isOpen && !delivery.pointee.isHolding && poll() > 0 {}
         if registration != nil { finish(error: .peerLost(why), notifyPeer: false) }
     }
 
@@ -248,7 +253,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
         Glibc.close(descriptors.peerProcess)
         handler.closed(self, error: error)
         // A frame still held keeps the mapping until the connection itself goes away.
-        if !delivery.isHolding { region.unmap() }
+        if !delivery.pointee.isHolding { region.unmap() }
     }
 }
 

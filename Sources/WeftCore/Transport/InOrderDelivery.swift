@@ -4,12 +4,12 @@
 /// It owns the release cursors, the pause while a handler holds a frame, and the
 /// reassembly of fragments; the transport only consumes what `deliver` says it may.
 public struct InOrderDelivery: ~Copyable {
-    private let cursor = ReleaseCursor()
-    private var heldEnd: UInt64 = 0
-    private var assembler: FragmentAssembler
-    private let assembledCursor = ReleaseCursor()
-    private var assembledSerial: UInt64 = 0
-    private var assembledHeld = false
+    @usableFromInline let cursor = ReleaseCursor()
+    @usableFromInline var heldEnd: UInt64 = 0
+    @usableFromInline var assembler: FragmentAssembler
+    @usableFromInline let assembledCursor = ReleaseCursor()
+    @usableFromInline var assembledSerial: UInt64 = 0
+    @usableFromInline var assembledHeld = false
 
     public init(limits: FrameLimits) { assembler = FragmentAssembler(limits: limits) }
 
@@ -36,8 +36,9 @@ public struct InOrderDelivery: ~Copyable {
     }
 
     /// True while the handler holds a frame (the IO thread must poll to notice its release).
-    public var isHolding: Bool { heldEnd != 0 || assembledHeld }
+    @inlinable public var isHolding: Bool { heldEnd != 0 || assembledHeld }
 
+    @inlinable
     public mutating func resume() -> Resumption {
         if heldEnd != 0 {
             guard cursor.position >= heldEnd else { return .blocked }
@@ -53,7 +54,7 @@ public struct InOrderDelivery: ~Copyable {
     }
 
     /// Handles one validated frame whose record ends at `end` in the transport's memory.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func deliver(
         _ header: FrameHeader, payload: UnsafeRawPointer, end: UInt64,
         to handler: any ConnectionHandler, on connection: any TransportConnection
@@ -76,7 +77,8 @@ public struct InOrderDelivery: ~Copyable {
         }
     }
 
-    private mutating func deliverFragment(
+    @usableFromInline
+    mutating func deliverFragment(
         _ header: FrameHeader, payload: UnsafeRawPointer, to handler: any ConnectionHandler,
         on connection: any TransportConnection
     ) -> Outcome {
