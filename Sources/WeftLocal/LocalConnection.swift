@@ -4,7 +4,7 @@ import WeftCore
 
 /// One end of an in-process connection: a ring to send on, a ring to receive from, both in
 /// memory this module owns. The receiving side runs on this end's IO thread.
-public final class LocalConnection: TransportConnection, IOSource, ReservationOwner, @unchecked Sendable {
+public final class LocalConnection: TransportConnection, IOSource, @unchecked Sendable {
     public let id: ConnectionID
     public let peer: PeerInfo
     public let maxReservation: Int
@@ -71,15 +71,29 @@ public final class LocalConnection: TransportConnection, IOSource, ReservationOw
             sendLock.unlock()
             throw .wouldBlock
         }
-        return SendReservation(frame: frame, capacity: capacity, token: position, owner: self)
+        return SendReservation(frame: frame, capacity: capacity, token: position, hooks: reservationHooks)
     }
 
-    public func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader) {
-        sendRing.publish(position: token, payloadLength: Int(header.payloadLength))
+    /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
+    var reservationHooks: ReservationHooks {
+        ReservationHooks(
+            context: Unmanaged.passUnretained(self).toOpaque(),
+            commit: { context, frame, token, length in
+                Unmanaged<LocalConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.commitReservation(frame: frame, token: token, payloadLength: length)
+                }
+            },
+            abandon: { context, token in
+                Unmanaged<LocalConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.abandonReservation(token: token) }
+            })
+    }
+
+    func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, payloadLength: UInt32) {
+        sendRing.publish(position: token, payloadLength: Int(payloadLength))
         sendLock.unlock()
     }
 
-    public func abandonReservation(token: UInt64) { sendLock.unlock() }
+    func abandonReservation(token: UInt64) { sendLock.unlock() }
 
     /// Records publish at commit; nothing is coalesced.
     public func flush() {}

@@ -8,7 +8,7 @@ import Glibc
 
 /// One shared-memory connection: a ring to send on, a ring to receive from, the peer's
 /// eventfd to wake it, a pidfd that tells when the peer process dies, and the setup socket.
-public final class SharedMemoryConnection: TransportConnection, IOSource, ReservationOwner, @unchecked Sendable {
+public final class SharedMemoryConnection: TransportConnection, IOSource, @unchecked Sendable {
     public let id: ConnectionID
     public let peer: PeerInfo
     public let maxReservation: Int
@@ -105,15 +105,29 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, Reserv
             sendLock?.unlock()
             throw .wouldBlock
         }
-        return SendReservation(frame: frame, capacity: capacity, token: position, owner: self)
+        return SendReservation(frame: frame, capacity: capacity, token: position, hooks: reservationHooks)
     }
 
-    public func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader) {
-        producer.pointee.publish(position: token, payloadLength: Int(header.payloadLength))
+    /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
+    var reservationHooks: ReservationHooks {
+        ReservationHooks(
+            context: Unmanaged.passUnretained(self).toOpaque(),
+            commit: { context, frame, token, length in
+                Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.commitReservation(frame: frame, token: token, payloadLength: length)
+                }
+            },
+            abandon: { context, token in
+                Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.abandonReservation(token: token) }
+            })
+    }
+
+    func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, payloadLength: UInt32) {
+        producer.pointee.publish(position: token, payloadLength: Int(payloadLength))
         sendLock?.unlock()
     }
 
-    public func abandonReservation(token: UInt64) {
+    func abandonReservation(token: UInt64) {
         producer.pointee.abandon(position: token)
         sendLock?.unlock()
     }

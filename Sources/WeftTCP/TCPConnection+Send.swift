@@ -24,12 +24,26 @@ extension TCPConnection {
             sendLock?.unlock()
             throw .wouldBlock
         }
-        return SendReservation(frame: sendBase + Int(start & sendMask), capacity: capacity, token: start, owner: self)
+        return SendReservation(frame: sendBase + Int(start & sendMask), capacity: capacity, token: start, hooks: reservationHooks)
     }
 
-    public func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader) {
-        let used = FrameLayout.headerSize + Int(header.payloadLength)
-        let size = FrameHeader.paddedFrameSize(payload: Int(header.payloadLength))
+    /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
+    var reservationHooks: ReservationHooks {
+        ReservationHooks(
+            context: Unmanaged.passUnretained(self).toOpaque(),
+            commit: { context, frame, token, length in
+                Unmanaged<TCPConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.commitReservation(frame: frame, token: token, payloadLength: length)
+                }
+            },
+            abandon: { context, token in
+                Unmanaged<TCPConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.abandonReservation(token: token) }
+            })
+    }
+
+    func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, payloadLength: UInt32) {
+        let used = FrameLayout.headerSize + Int(payloadLength)
+        let size = FrameHeader.paddedFrameSize(payload: Int(payloadLength))
         for offset in used..<size { frame.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self) }
         tail = token &+ UInt64(size)
         committed.store(tail, ordering: .sequentiallyConsistent)
@@ -37,7 +51,7 @@ extension TCPConnection {
         publish()
     }
 
-    public func abandonReservation(token: UInt64) {
+    func abandonReservation(token: UInt64) {
         sendLock?.unlock()
     }
 

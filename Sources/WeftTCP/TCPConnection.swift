@@ -46,7 +46,7 @@ import WeftCore
 ///   wake-up would cost more than the write.
 /// Whoever writes holds the writer role (`writers`, a combining counter): a thread that
 /// finds it taken only counts its request, and the holder makes one more pass for it.
-public final class TCPConnection: TransportConnection, IOSource, ReservationOwner, @unchecked Sendable {
+public final class TCPConnection: TransportConnection, IOSource, @unchecked Sendable {
     public let id: ConnectionID
     public internal(set) var peer: PeerInfo
     public let ioThread: IOThread

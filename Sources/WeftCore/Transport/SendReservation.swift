@@ -1,10 +1,24 @@
-/// The side of a connection that hands out and takes back send space.
-/// Transports implement it; users go through `SendReservation`.
-public protocol ReservationOwner: AnyObject {
-    /// Publishes the frame whose header starts at `frame`; `header.payloadLength` bytes were written.
-    func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, header: FrameHeader)
+/// Where a reservation goes back to: the transport's commit and abandon entry points as C
+/// functions with an unretained context. A commit then costs no reference count and no
+/// witness-table call: the context is the connection, which outlives its reservations.
+public struct ReservationHooks: @unchecked Sendable {
+    public let context: UnsafeMutableRawPointer
+    /// Publishes the frame at `frame` (header already written) whose payload is `length` bytes.
+    public let commit: @convention(c) (
+        _ context: UnsafeMutableRawPointer, _ frame: UnsafeMutableRawPointer, _ token: UInt64, _ length: UInt32
+    ) -> Void
     /// Gives the space back unpublished.
-    func abandonReservation(token: UInt64)
+    public let abandon: @convention(c) (_ context: UnsafeMutableRawPointer, _ token: UInt64) -> Void
+
+    public init(
+        context: UnsafeMutableRawPointer,
+        commit: @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UInt64, UInt32) -> Void,
+        abandon: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void
+    ) {
+        self.context = context
+        self.commit = commit
+        self.abandon = abandon
+    }
 }
 
 /// Space for one frame, reserved in transport-owned memory (a ring slot, a send buffer,
@@ -17,14 +31,14 @@ public struct SendReservation: ~Copyable {
     @usableFromInline let frame: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
     @usableFromInline let token: UInt64
-    @usableFromInline unowned(unsafe) let owner: any ReservationOwner
+    @usableFromInline let hooks: ReservationHooks
 
     @inlinable
-    public init(frame: UnsafeMutableRawPointer, capacity: Int, token: UInt64, owner: any ReservationOwner) {
+    public init(frame: UnsafeMutableRawPointer, capacity: Int, token: UInt64, hooks: ReservationHooks) {
         self.frame = frame
         self.capacity = capacity
         self.token = token
-        self.owner = owner
+        self.hooks = hooks
     }
 
     /// Bytes the payload may use.
@@ -37,16 +51,16 @@ public struct SendReservation: ~Copyable {
     }
 
     /// Publishes the frame with `header`, whose `payloadLength` says how many payload bytes were written.
-    @inlinable
+    @inlinable @inline(__always)
     public consuming func commit(_ header: FrameHeader) {
         precondition(Int(header.payloadLength) <= capacity, "payload longer than the reservation")
         header.encode(to: frame)
-        owner.commitReservation(frame: frame, token: token, header: header)
+        hooks.commit(hooks.context, frame, token, header.payloadLength)
         discard self
     }
 
     /// Publishes a frame of `kind` carrying the first `length` payload bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public consuming func commit(
         kind: MessageKind, length: Int, channel: UInt32 = 0, correlation: UInt64 = 0, flags: FrameFlags = []
     ) {
@@ -55,5 +69,6 @@ public struct SendReservation: ~Copyable {
                 kind: kind, flags: flags, payloadLength: UInt32(length), channel: channel, correlation: correlation))
     }
 
-    deinit { owner.abandonReservation(token: token) }
+    @inlinable
+    deinit { hooks.abandon(hooks.context, token) }
 }
