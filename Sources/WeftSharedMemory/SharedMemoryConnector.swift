@@ -23,6 +23,13 @@ struct SharedMemoryConnector {
             throw .system(error)
         }
         cleanup.add(socket)
+        // The kernel tells who listens before anything is sent: only this user's processes talk.
+        let credentials: (pid: Int32, uid: UInt32)
+        do { credentials = try SharedMemorySyscalls.peerCredentials(socket) } catch { throw .system(error) }
+        guard credentials.uid == geteuid() else {
+            throw .handshakeFailed(
+                "the shared-memory listener '\(name)' belongs to uid \(credentials.uid), and shared memory connects only processes of the same user (this is uid \(geteuid()))")
+        }
         SharedMemorySyscalls.setReceiveTimeout(socket, milliseconds: context.connectTimeout.wholeMilliseconds)
 
         let region: SharedMemoryRegion
@@ -53,17 +60,8 @@ struct SharedMemoryConnector {
         }.get()
         try SharedMemoryHandshakeMessage.send(auth, fds: [], on: socket)
 
-        let credentials: (pid: Int32, uid: UInt32)
         let pidfd: Int32
-        do {
-            credentials = try SharedMemorySyscalls.peerCredentials(socket)
-            guard credentials.uid == geteuid() else {
-                throw TransportError.handshakeFailed("the listener '\(name)' belongs to uid \(credentials.uid), not this user")
-            }
-            pidfd = try SharedMemorySyscalls.pidfd(credentials.pid)
-        } catch let error as TransportError { throw error } catch let error as SystemError { throw .system(error) } catch {
-            throw .handshakeFailed("\(error)")
-        }
+        do { pidfd = try SharedMemorySyscalls.pidfd(credentials.pid) } catch { throw .system(error) }
         cleanup.add(pidfd)
 
         let thread = context.runtime.nextThread()
