@@ -260,7 +260,10 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     private func finish(error: TransportError?, notifyPeer: Bool) {
         guard let registration else { return }
         self.registration = nil
-        if notifyPeer, state.load(ordering: .relaxed) == State.open.rawValue {
+        // The reason travels in a close frame only where the send side has a lock to take:
+        // on a single-sender connection the application's thread owns the producer, and the
+        // peer learns of the close from the setup socket instead.
+        if notifyPeer, sendLock != nil, state.load(ordering: .relaxed) == State.open.rawValue {
             sendCloseFrame(reason: error.map { "\($0)" })
         }
         state.store(State.closed.rawValue, ordering: .releasing)
@@ -273,8 +276,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         Glibc.close(descriptors.peerWake)
         Glibc.close(descriptors.peerProcess)
         handler.closed(self, error: error)
-        // A frame still held keeps the mapping until the connection itself goes away.
-        if !delivery.pointee.isHolding { region.unmap() }
+        // The shared pages go now; the addresses stay valid until the connection itself goes,
+        // so a sender racing this close, or a frame still held, never touches unmapped memory.
+        if !delivery.pointee.isHolding { region.detach() }
     }
 }
 

@@ -12,6 +12,7 @@ final class SharedMemoryRegion: @unchecked Sendable {
     let size: Int
     let ringBytes: Int
     private(set) var isMapped = true
+    private var isDetached = false
 
     /// Creates, sizes, maps and initialises a region; returns it with its memfd (for SCM_RIGHTS).
     static func create(ringBytes: Int, connectorMode: ProgressMode) throws(SystemError) -> (SharedMemoryRegion, Int32) {
@@ -91,6 +92,13 @@ final class SharedMemoryRegion: @unchecked Sendable {
     /// True when `pointer` lies inside this mapping (tests use it to prove zero copy).
     func contains(_ pointer: UnsafeRawPointer) -> Bool {
         pointer >= UnsafeRawPointer(base) && pointer < UnsafeRawPointer(base + size)
+    }
+
+    /// Lets the shared memory go while the addresses stay valid (see
+    /// `SharedMemorySyscalls.replaceWithPrivatePages`); the mapping itself goes in `deinit`.
+    func detach() {
+        guard isMapped, !isDetached else { return }
+        isDetached = SharedMemorySyscalls.replaceWithPrivatePages(base, size: size)
     }
 
     func unmap() {

@@ -29,6 +29,13 @@ enum SharedMemorySyscalls {
 
     static func unmap(_ base: UnsafeMutableRawPointer, size: Int) { munmap(base, size) }
 
+    /// Puts private zero pages where the shared mapping was, at the same addresses: the shared
+    /// pages are let go, and a late access (a sender racing the close) lands harmlessly.
+    static func replaceWithPrivatePages(_ base: UnsafeMutableRawPointer, size: Int) -> Bool {
+        let replaced = mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+        return replaced == base
+    }
+
     static func eventFD() throws(SystemError) -> Int32 {
         try Syscall.retrying("eventfd") { cweft_eventfd_nonblocking() }
     }
