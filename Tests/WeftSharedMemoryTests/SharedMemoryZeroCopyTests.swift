@@ -21,7 +21,7 @@ import WeftCore
         let connection = try harness.connect(to: listener) as! SharedMemoryConnection
         var sendAddresses: [UnsafeMutableRawPointer] = []
         for index in 0..<10 {
-            var reservation = try connection.reserve(capacity: 64)
+            let reservation = try connection.reserve(capacity: 64)
             #expect(connection.isInSharedMemory(reservation.payload.baseAddress!))
             sendAddresses.append(reservation.payload.baseAddress!)
             reservation.payload.storeBytes(of: UInt64(index), as: UInt64.self)
