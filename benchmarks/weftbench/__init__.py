@@ -1,0 +1,1 @@
+"""benchmarks/compare, in modules by concern; benchmarks/compare is the entry point."""

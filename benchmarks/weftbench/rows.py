@@ -1,0 +1,86 @@
+"""The table's rows: what each column runs, each row's target, and how figures
+are written."""
+
+from .peers import fi_pingpong, sockperf, ucx
+from .settings import ADAPTIVE_TOLERANCE, SOCKPERF_SIZE, UCX_SHM, UCX_TCP
+from .weft import weft
+
+LAT, RATE = "lat", "rate"
+COLUMNS = ["Weft", "UCX", "libfabric", "sockperf"]
+TOOL = {"UCX": "ucx_perftest", "libfabric": "fi_pingpong", "sockperf": "sockperf"}
+PACKAGE = {"UCX": "ucx-utils", "libfabric": "libfabric-bin", "sockperf": "sockperf"}
+
+
+class Target:
+    """What a row's Weft figure is checked against. `against` names the reference:
+    "floor", "UCX", "sockperf" or another row's key (Weft's spin row); `bound` is
+    None for a row that only reports the ratio."""
+
+    def __init__(self, against, relation=None, bound=None):
+        self.against, self.relation, self.bound = against, relation, bound
+
+    def text(self):
+        name = "spin" if self.against in LABELS else self.against
+        if self.bound is None:
+            return f"vs {name}"
+        return f"{self.relation}{self.bound:g}× {name}"
+
+    def verdict(self, value):
+        if self.bound is None:
+            return "info"
+        if value is None:
+            return "—"  # the reference did not run
+        return "PASS" if (value <= self.bound if self.relation == "≤" else value >= self.bound) \
+            else "MISS"
+
+
+# key, label, kind, {column: (how it is run, measure)}, target
+ROWS = [
+    ("shm_lat_spin", "shm lat 8B spin", LAT, {
+        "Weft": ("weft pingpong shm spin", weft("pingpong", "shm", "spin")),
+        "UCX": ("am_lat posix", ucx("am_lat", UCX_SHM, 100_000)),
+        "libfabric": ("shm rdm", fi_pingpong("shm", "rdm", 100_000)),
+    }, Target("floor", "≤", 1.2)),
+    ("shm_lat_adaptive", "shm lat 8B adaptive", LAT, {
+        "Weft": ("weft pingpong shm adaptive", weft("pingpong", "shm", "adaptive")),
+    }, Target("shm_lat_spin")),
+    ("shm_rate", "shm rate 8B", RATE, {
+        "Weft": ("weft rate shm", weft("rate", "shm", "spin")),
+        "UCX": ("am_bw posix", ucx("am_bw", UCX_SHM, 1_000_000)),
+    }, Target("UCX", "≥", 4)),
+    ("tcp_lat_spin", "tcp lat 8B spin", LAT, {
+        "Weft": ("weft pingpong tcp spin", weft("pingpong", "tcp", "spin")),
+        "UCX": ("am_lat tcp", ucx("am_lat", UCX_TCP, 100_000)),
+        "libfabric": ("tcp msg", fi_pingpong("tcp", "msg", 20_000)),
+    }, Target("UCX", "≤", 1.0)),
+    ("tcp_lat_adaptive", "tcp lat 8B adaptive", LAT, {
+        "Weft": ("weft pingpong tcp adaptive", weft("pingpong", "tcp", "adaptive")),
+    }, Target("tcp_lat_spin", "≤", ADAPTIVE_TOLERANCE)),
+    ("tcp_lat_sleep", "tcp lat 8B sleep", LAT, {
+        "Weft": ("weft pingpong tcp sleep", weft("pingpong", "tcp", "sleep")),
+        "sockperf": (f"pp {SOCKPERF_SIZE}B", sockperf("pp")),
+    }, Target("sockperf")),
+    ("tcp_rate", "tcp rate 8B", RATE, {
+        "Weft": ("weft rate tcp", weft("rate", "tcp", "spin")),
+        "UCX": ("am_bw tcp", ucx("am_bw", UCX_TCP, 200_000)),
+        "sockperf": (f"tp {SOCKPERF_SIZE}B", sockperf("tp")),
+    }, Target("UCX")),
+]
+
+LABELS = {key: label for key, label, *_rest in ROWS}
+KINDS = {key: kind for key, _label, kind, *_rest in ROWS}
+UNITS = {LAT: "ns", RATE: "M msg/s"}
+
+
+def number(value, kind):
+    if value is None:
+        return "—"
+    if kind == RATE:
+        millions = value / 1e6
+        return f"{millions:.3f}" if millions < 1 else \
+            f"{millions:.2f}" if millions < 10 else f"{millions:.1f}"
+    return f"{value:.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def times(value, disturbed_only=False):
+    return "—" if value is None else f"{value:.2f}×" + ("!" if disturbed_only else "")
