@@ -26,13 +26,8 @@ struct LocalSubject: ConformanceSubject {
 @Suite(.serialized) struct LocalConformanceTests {
     let subject = LocalSubject()
 
-    @Test func orderingAndNoLoss() throws { try ConformanceSuite.orderingAndNoLoss(subject) }
-    @Test func sizesUpToTheMaximum() throws { try ConformanceSuite.sizesUpToTheMaximum(subject) }
-    @Test func manyConnections() throws { try ConformanceSuite.manyConnections(subject) }
-    @Test func concurrentSenders() throws { try ConformanceSuite.concurrentSenders(subject) }
-    @Test func backPressure() throws { try ConformanceSuite.backPressure(subject) }
-    @Test func orderlyClose() throws { try ConformanceSuite.orderlyClose(subject) }
-    @Test func malformedFrames() throws { try ConformanceSuite.malformedFrames(subject) }
+    @Test(arguments: ConformanceCheck.allCases)
+    func conforms(to check: ConformanceCheck) throws { try check.run(against: subject) }
 
     /// A received view points into the receiving end's ring: no copy by Weft.
     @Test func receiveIsZeroCopy() throws {
