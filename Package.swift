@@ -63,10 +63,16 @@ let package = Package(
             name: "barrels", dependencies: ["BarrelsGame", "WeftActors", "WeftCore", "WeftTransports"],
             path: "Examples/Barrels/Main"),
         .executableTarget(
+            name: "cluster-hello", dependencies: ["WeftActors", "WeftCore", "WeftTransports"],
+            path: "Examples/ClusterHello"),
+        .executableTarget(
             name: "weft-actor-bench", dependencies: ["WeftActors", "WeftCore", "WeftSharedMemory"],
             path: "benchmarks/ActorBench"),
 
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
+        // Runs the conformance suite where `swift test` cannot: inside the kernel lab's guests.
+        .executableTarget(
+            name: "weft-conformance", dependencies: ["WeftConformance", "WeftCore", "WeftTIPC", "WeftTransports"]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(
             name: "WeftActorsTests",
@@ -76,6 +82,6 @@ let package = Package(
         .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",
-            dependencies: ["WeftCore", "WeftTransports", "WeftSharedMemory", "WeftTCP", "WeftConformance"]),
+            dependencies: ["WeftCore", "WeftTransports", "WeftSharedMemory", "WeftTCP", "WeftTIPC", "WeftConformance"]),
     ]
 )

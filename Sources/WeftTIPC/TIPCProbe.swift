@@ -1,4 +1,4 @@
-import CWeftTIPC
+internal import CWeftTIPC
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -61,13 +61,20 @@ public struct TransportRegistry: Sendable {
     /// - A name this build lacks: `ConfigurationError.unknownTransport`.
     /// - A transport that cannot run here: `ConfigurationError.transportUnavailable`, whose
     ///   one sentence gives the probe's reason and the transports that are available.
-    public func resolve(name: String) throws(ConfigurationError) -> TransportDescriptor {
+    ///
+    /// With a `configuration`, `auto` also skips a transport whose security rule it does not
+    /// meet (`TransportDescriptor.unmetRequirement`: TIPC without a cluster secret).
+    public func resolve(
+        name: String, configuration: WeftConfiguration? = nil
+    ) throws(ConfigurationError) -> TransportDescriptor {
         let wanted = name.lowercased()
         let probed = availability()
         let available = probed.filter { $0.availability.isAvailable }.map { $0.descriptor.name }
         if wanted == Self.automatic {
             for preferred in autoPreference where available.contains(preferred) {
-                if let descriptor = descriptor(named: preferred) { return descriptor }
+                guard let descriptor = descriptor(named: preferred) else { continue }
+                if let configuration, descriptor.unmetRequirement(configuration) != nil { continue }
+                return descriptor
             }
             throw .transportUnavailable(
                 name: Self.automatic, reason: "no transport of this build can run on this machine",
@@ -87,7 +94,7 @@ public struct TransportRegistry: Sendable {
     public func makeTransport(
         configuration: WeftConfiguration, context: TransportContext
     ) throws -> any Transport {
-        let descriptor = try resolve(name: configuration.transport)
+        let descriptor = try resolve(name: configuration.transport, configuration: configuration)
         return try descriptor.make(context, configuration)
     }
 }

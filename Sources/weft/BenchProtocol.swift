@@ -29,6 +29,8 @@ enum BenchProtocol {
         switch transport {
         case "shm": return "weft-\(tag)-\(getProcessID())"
         case "tcp": return "127.0.0.1:0"
+        // A free instance of the configured service type (the listener prints which).
+        case "tipc": return "*"
         default: return nil
         }
     }

@@ -47,6 +47,10 @@ struct Info: AsyncParsableCommand {
                                 ("name", .string(entry.descriptor.name)),
                                 ("available", .bool(entry.availability.isAvailable)),
                                 ("reason", entry.availability.reason.map(JSON.string) ?? .null),
+                                (
+                                    "auto_skips_because",
+                                    entry.descriptor.unmetRequirement(loaded.configuration).map(JSON.string) ?? .null
+                                ),
                             ])
                         })
                 ),
@@ -60,12 +64,16 @@ struct Info: AsyncParsableCommand {
         for (descriptor, availability) in transports {
             let name = descriptor.name.padding(to: width)
             switch availability {
-            case .available: lines.append("  \(name)  available      \(descriptor.summary)")
+            case .available:
+                lines.append("  \(name)  available      \(descriptor.summary)")
+                if let unmet = descriptor.unmetRequirement(loaded.configuration) {
+                    lines.append("  \(String(repeating: " ", count: width))  (auto skips it: \(unmet))")
+                }
             case .unavailable(let reason): lines.append("  \(name)  not available  \(reason)")
             }
         }
         switch Result(catching: { () throws(ConfigurationError) in
-            try TransportRegistry.builtIn.resolve(name: TransportRegistry.automatic)
+            try TransportRegistry.builtIn.resolve(name: TransportRegistry.automatic, configuration: loaded.configuration)
         }) {
         case .success(let chosen): lines.append("  (auto picks \(chosen.name): the first available of \(TransportRegistry.builtIn.autoPreference.joined(separator: ", ")))")
         case .failure(let error): lines.append("  (auto: \(error))")

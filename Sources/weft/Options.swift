@@ -25,6 +25,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: flag(ConfigKeys.secretFile), help: help(ConfigKeys.secretFile))
     var secretFile: String?
 
+    @Option(name: flag(ConfigKeys.allowUnauthenticatedPeers), help: help(ConfigKeys.allowUnauthenticatedPeers))
+    var allowUnauthenticatedPeers: String?
+
+    @Option(name: flag(ConfigKeys.nodeName), help: help(ConfigKeys.nodeName))
+    var nodeName: String?
+
     @Option(name: flag(ConfigKeys.maxMessage), help: help(ConfigKeys.maxMessage))
     var maxMessageBytes: String?
 
@@ -39,6 +45,9 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: flag(ConfigKeys.tcpReceiveBufferBytes), help: help(ConfigKeys.tcpReceiveBufferBytes))
     var tcpReceiveBufferBytes: String?
+
+    @Option(name: flag(ConfigKeys.tipcServiceType), help: help(ConfigKeys.tipcServiceType))
+    var tipcServiceType: String?
 
     @Option(name: flag(ConfigKeys.logLevel), help: help(ConfigKeys.logLevel))
     var logLevel: String?
@@ -65,11 +74,14 @@ struct CommonOptions: ParsableArguments {
             (ConfigKeys.ioThreads, ioThreads),
             (ConfigKeys.ioCPUs, ioCPUs),
             (ConfigKeys.secretFile, secretFile),
+            (ConfigKeys.allowUnauthenticatedPeers, allowUnauthenticatedPeers),
+            (ConfigKeys.nodeName, nodeName),
             (ConfigKeys.maxMessage, maxMessageBytes),
             (ConfigKeys.connectTimeout, connectTimeoutMilliseconds),
             (ConfigKeys.shmRingBytes, shmRingBytes),
             (ConfigKeys.tcpSendBufferBytes, tcpSendBufferBytes),
             (ConfigKeys.tcpReceiveBufferBytes, tcpReceiveBufferBytes),
+            (ConfigKeys.tipcServiceType, tipcServiceType),
             (ConfigKeys.logLevel, logLevel),
         ]
         return all.compactMap { spec, value in value.map { (spec, $0) } }
@@ -78,9 +90,9 @@ struct CommonOptions: ParsableArguments {
     /// Keys of the table that have an option here (every key, checked by `validate`).
     static let coveredKeys: Set<String> = [
         ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.ioThreads,
-        ConfigKeys.ioCPUs, ConfigKeys.secretFile, ConfigKeys.maxMessage, ConfigKeys.connectTimeout,
-        ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes, ConfigKeys.tcpReceiveBufferBytes,
-        ConfigKeys.logLevel,
+        ConfigKeys.ioCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers, ConfigKeys.nodeName,
+        ConfigKeys.maxMessage, ConfigKeys.connectTimeout, ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
+        ConfigKeys.tcpReceiveBufferBytes, ConfigKeys.tipcServiceType, ConfigKeys.logLevel,
     ].reduce(into: []) { $0.insert($1.key) }
 
     /// The flags for `ConfigurationLoader`, keyed by table key; `overrides` win over options.

@@ -2,7 +2,10 @@ import ArgumentParser
 
 /// Options every measurement against a peer shares (`weft pingpong`, `weft rate`).
 struct PeerRunOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Payload bytes per message.", valueName: "bytes"))
+    @Option(
+        help: ArgumentHelp(
+            "Payload bytes per message, up to max-message-bytes (over one frame, messages are fragmented and sent off the IO thread).",
+            valueName: "bytes"))
     var size: Int = 8
 
     @Option(help: ArgumentHelp("Connect to a running `weft serve` instead of starting one.", valueName: "address"))
@@ -20,13 +23,5 @@ struct PeerRunOptions: ParsableArguments {
     func validate() throws {
         guard size >= 0 else { throw ValidationError("--size must be 0 or more") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
-    }
-
-    /// Refuses a size the connection cannot carry in one frame.
-    func checkSize(fits maxReservation: Int, transport: String) throws {
-        guard size <= maxReservation else {
-            throw CommandFailure.usage(
-                "--size \(size) is over the \(transport) connection's largest frame payload (\(maxReservation) bytes)")
-        }
     }
 }

@@ -23,6 +23,8 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
     private var completed = 0
     private var sentAt: UInt64 = 0
     private let state = Atomic<Int>(State.running.rawValue)
+    /// Requests larger than one reservation go out from a worker (`send` may wait there).
+    private let offThread = OffThreadSender()
 
     init(size: Int, warmup: Int, count: Int) {
         self.size = size
@@ -96,6 +98,15 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
     /// free by the time the answer arrives; `wouldBlock` could only mean output still
     /// coalesced, so it flushes once and retries.
     private func send(sequence: UInt64, on connection: any TransportConnection) throws(TransportError) {
+        if size > connection.maxReservation {
+            var payload = [UInt8](repeating: 0, count: size)
+            payload.withUnsafeMutableBytes { $0.storeBytes(of: sequence.littleEndian, as: UInt64.self) }
+            offThread.send(
+                payload, header: FrameHeader(kind: .request, channel: BenchProtocol.echoChannel, correlation: sequence),
+                on: connection
+            ) { [self] error in fail("cannot send round trip \(sequence): \(error)") }
+            return
+        }
         var reservation: SendReservation
         do throws(TransportError) {
             reservation = try connection.reserve(capacity: size)

@@ -48,7 +48,6 @@ struct PingPong: AsyncParsableCommand {
             configuration: loaded.configuration, common: common, connect: measurement.connect, peerCPU: measurement.peerCPU,
             timeoutSeconds: measurement.timeout, handler: client, tag: "pp")
         defer { session.finish() }
-        try measurement.checkSize(fits: session.connection.maxReservation, transport: session.node.descriptor.name)
         client.start(on: session.connection)
         try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the ping-pong failed") }

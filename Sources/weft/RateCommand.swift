@@ -55,7 +55,6 @@ struct Rate: AsyncParsableCommand {
             timeoutSeconds: measurement.timeout, handler: client, tag: "rate")
         defer { session.finish() }
         let connection = session.connection
-        try measurement.checkSize(fits: connection.maxReservation, transport: session.node.descriptor.name)
         // A thread of its own for the sender, pinned to --cpu: a WeftCore IOThread with no
         // sources, used as a plain pinned thread (it sleeps once the job is done).
         let senderThread = try IOThread(name: "weft-rate-send", progress: .sleep, cpu: cpu)

@@ -24,6 +24,10 @@ struct RateSender: Sendable {
         connection.flush()
         let flushEvery = max(1, Self.flushIntervalBytes / FrameHeader.paddedFrameSize(payload: size))
         var sinceFlush = 0
+        if size > connection.maxReservation {
+            try sendLarge()
+            return started
+        }
         for sequence in 0..<count {
             let frame = try reserve(size)
             if size >= 8 {
@@ -38,6 +42,24 @@ struct RateSender: Sendable {
         }
         connection.flush()
         return started
+    }
+
+    /// Messages over one reservation: `send` fragments each one and waits for space itself.
+    private func sendLarge() throws(CommandFailure) {
+        var payload = [UInt8](repeating: 0, count: size)
+        for sequence in 0..<count {
+            payload.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(sequence).littleEndian, as: UInt64.self) }
+            let outcome = payload.withUnsafeBytes { raw in
+                Result { () throws(TransportError) in
+                    try connection.send(
+                        raw, header: FrameHeader(kind: .data, channel: BenchProtocol.rateChannel),
+                        timeout: .seconds(timeoutSeconds))
+                }
+            }
+            if case .failure(let error) = outcome { throw .failed("cannot send message \(sequence): \(error)") }
+            if Wakeup.wasInterrupted { throw .interrupted }
+        }
+        connection.flush()
     }
 
     /// Reserves, retrying on back-pressure; while it waits it pushes pending output out and

@@ -22,6 +22,8 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     private var rateExpected: UInt64 = 0
     private var rateReceived: UInt64 = 0
     private var rateCorrelation: UInt64 = 0
+    /// Replies larger than one reservation (and those queued behind them).
+    private let offThread = OffThreadSender()
 
     /// How long the IO thread may wait for send space before it gives up on the connection.
     private static let sendSpaceTimeoutNanoseconds: UInt64 = 5_000_000_000
@@ -71,6 +73,19 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     private func echo(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
         let header = frame.header
         let length = frame.count
+        if length > connection.maxReservation || offThread.mustQueue {
+            let copy = frame.payloadBytes()
+            frame.release()
+            let peer = self.peer
+            let logger = self.logger
+            offThread.send(
+                copy, header: FrameHeader(kind: .response, channel: header.channel, correlation: header.correlation),
+                on: connection
+            ) { error in
+                logger.warning("cannot answer \(peer): \(error)")
+            }
+            return
+        }
         guard let reservation = reserve(length, on: connection) else { return }
         if length > 0 {
             let destination = reservation.payload.baseAddress!
@@ -97,6 +112,16 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
 
     private func finishRate(on connection: any TransportConnection) {
         rateActive = false
+        if offThread.mustQueue {
+            var count = [UInt8](repeating: 0, count: 8)
+            count.withUnsafeMutableBytes { BenchProtocol.storeCount(rateReceived, into: $0) }
+            let logger = self.logger
+            offThread.send(
+                count, header: FrameHeader(kind: .response, channel: BenchProtocol.rateChannel, correlation: rateCorrelation),
+                on: connection
+            ) { error in logger.warning("cannot finish the rate run: \(error)") }
+            return
+        }
         guard let reservation = reserve(8, on: connection) else { return }
         BenchProtocol.storeCount(rateReceived, into: reservation.payload)
         reservation.commit(

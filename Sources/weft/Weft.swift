@@ -12,5 +12,5 @@ struct Weft: AsyncParsableCommand {
             Errors print `weft: <sentence>`; exit status 2 for configuration and transport problems, \
             1 when a run fails.
             """,
-        subcommands: [Info.self, Serve.self, PingPong.self, Rate.self])
+        subcommands: [Info.self, Serve.self, PingPong.self, Rate.self, Discover.self])
 }

@@ -17,7 +17,7 @@ struct WeftNode {
     /// starts the IO threads and makes the transport.
     static func start(_ configuration: WeftConfiguration, label: String) throws -> WeftNode {
         let logger = Logger(label: label)
-        let descriptor = try TransportRegistry.builtIn.resolve(name: configuration.transport)
+        let descriptor = try TransportRegistry.builtIn.resolve(name: configuration.transport, configuration: configuration)
         let secret = try configuration.secretFile.map { path throws(ConfigurationError) in
             try ClusterSecret.load(path: path)
         }
@@ -26,7 +26,7 @@ struct WeftNode {
             spinWindow: configuration.spinWindow, placement: IOThreadPlacement(cpus: configuration.ioCPUs),
             name: label)
         let context = TransportContext(
-            runtime: runtime, secret: secret, limits: configuration.limits, logger: logger,
+            runtime: runtime, node: configuration.nodeIdentity, secret: secret, limits: configuration.limits, logger: logger,
             connectTimeout: configuration.connectTimeout)
         do {
             let transport = try descriptor.make(context, configuration)

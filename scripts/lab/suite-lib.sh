@@ -63,13 +63,15 @@ lab_wait_tcp_listen() {
 }
 
 # lab_binary NAME: path of the project's built program NAME, from
-# .build/release or .build/debug (the newer one when both exist).
+# .build/release or .build/debug (the newer one when both exist), or from
+# $WEFT_LAB_BUILD_DIR when set (a second build folder, for example
+# `WEFT_LAB_ARGS="--env WEFT_LAB_BUILD_DIR=$PWD/.build-x" scripts/lab-stage`).
 lab_binary() {
-    local best="" f
-    for f in "$WEFT_LAB_ROOT/.build/release/$1" "$WEFT_LAB_ROOT/.build/debug/$1"; do
+    local best="" f build=${WEFT_LAB_BUILD_DIR:-$WEFT_LAB_ROOT/.build}
+    for f in "$build/release/$1" "$build/debug/$1"; do
         [ -x "$f" ] || continue
         if [ -z "$best" ] || [ "$f" -nt "$best" ]; then best=$f; fi
     done
-    [ -n "$best" ] || { lab_log "no built $1 under $WEFT_LAB_ROOT/.build/{release,debug}"; return 1; }
+    [ -n "$best" ] || { lab_log "no built $1 under $build/{release,debug}"; return 1; }
     echo "$best"
 }

@@ -7,7 +7,7 @@ import Glibc
 public enum ClusterAddresses {
     public static func memberName(_ index: Int) -> String { "node-\(index)" }
 
-    /// `count` members named `node-0` …: shm names unique to `tag`, or free 127.0.0.1 ports.
+    /// `count` members named `node-0` …: shm names unique to `tag`, free 127.0.0.1 ports, or TIPC service names.
     public static func make(transport: String, count: Int, tag: String) throws(ClusterSetupError) -> [String: String] {
         var addresses: [String: String] = [:]
         switch transport {
@@ -17,9 +17,14 @@ public enum ClusterAddresses {
             for (index, port) in try freeLoopbackPorts(count).enumerated() {
                 addresses[memberName(index)] = "127.0.0.1:\(port)"
             }
+        case "tipc":
+            // Service names of one random range: no IP address or port, and a name taken
+            // by anyone else is refused when the member listens.
+            let base = UInt32.random(in: 1...0x7fff_0000)
+            for index in 0..<count { addresses[memberName(index)] = "\(base + UInt32(index))" }
         default:
             throw ClusterSetupError(
-                "the barrels example places members on this host over shm or tcp only, not over \(transport)")
+                "the barrels example places members on this host over shm, tcp or tipc only, not over \(transport)")
         }
         return addresses
     }

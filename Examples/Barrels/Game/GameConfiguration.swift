@@ -10,6 +10,6 @@ public enum GameConfiguration {
     ) async throws -> (WeftConfiguration, TransportDescriptor) {
         let loader = try await ConfigurationLoader.load(flags: flags, environment: environment, configFile: configFile)
         let configuration = try WeftConfiguration(loader)
-        return (configuration, try TransportRegistry.builtIn.resolve(name: configuration.transport))
+        return (configuration, try TransportRegistry.builtIn.resolve(name: configuration.transport, configuration: configuration))
     }
 }

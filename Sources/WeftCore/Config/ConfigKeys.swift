@@ -51,6 +51,13 @@ public enum ConfigKeys {
     public static let secretFile = ConfigKeySpec(
         "secret-file", default: "",
         "File holding the cluster secret (at least 16 bytes, mode 600). Without it TCP listens on loopback only.")
+    public static let allowUnauthenticatedPeers = ConfigKeySpec(
+        "allow-unauthenticated-peers", default: "false",
+        "UNSAFE: without a cluster secret, admit every local user on loopback TCP and every node on TIPC. Leave off on shared machines.",
+        choices: ["false", "true"])
+    public static let nodeName = ConfigKeySpec(
+        "node-name", default: "",
+        "Stable name of this node: its identity is derived from it, so it survives restarts (empty: a random identity per start).")
     public static let maxMessage = ConfigKeySpec(
         "max-message-bytes", default: String(FrameLimits.protocolMaximum),
         "Largest message accepted after reassembly; larger frames close the connection.")
@@ -65,12 +72,16 @@ public enum ConfigKeys {
     public static let tcpReceiveBufferBytes = ConfigKeySpec(
         "tcp.receive-buffer-bytes", default: String(256 << 10),
         "Initial per-connection receive buffer; grows up to one maximum-size frame.")
+    public static let tipcServiceType = ConfigKeySpec(
+        "tipc.service-type", default: "18888",
+        "TIPC service type Weft binds and discovers when an address gives only an instance (or none); 64 and up.")
     public static let logLevel = ConfigKeySpec(
         "log-level", default: "info", "Log level.",
         choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
 
     public static let all: [ConfigKeySpec] = [
-        transport, progress, spinWindow, ioThreads, ioCPUs, secretFile, maxMessage, connectTimeout,
-        shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, logLevel,
+        transport, progress, spinWindow, ioThreads, ioCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
+        maxMessage, connectTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
+        logLevel,
     ]
 }

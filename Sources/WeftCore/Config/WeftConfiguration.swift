@@ -6,11 +6,14 @@ public struct WeftConfiguration: Sendable, Equatable {
     public var ioThreads: Int
     public var ioCPUs: [Int]
     public var secretFile: String?
+    public var allowUnauthenticatedPeers: Bool
+    public var nodeName: String?
     public var maxMessageBytes: Int
     public var connectTimeout: Duration
     public var shmRingBytes: Int
     public var tcpSendBufferBytes: Int
     public var tcpReceiveBufferBytes: Int
+    public var tipcServiceType: UInt32
     public var logLevel: String
 
     public init(_ loader: ConfigurationLoader) throws(ConfigurationError) {
@@ -21,6 +24,9 @@ public struct WeftConfiguration: Sendable, Equatable {
         ioCPUs = try loader.integerList(ConfigKeys.ioCPUs)
         let secret = loader.value(ConfigKeys.secretFile)
         secretFile = secret.isEmpty ? nil : secret
+        allowUnauthenticatedPeers = try loader.choice(ConfigKeys.allowUnauthenticatedPeers) == "true"
+        let name = loader.value(ConfigKeys.nodeName)
+        nodeName = name.isEmpty ? nil : name
         maxMessageBytes = try loader.integer(ConfigKeys.maxMessage, in: 0...Int(FrameLimits.protocolMaximum))
         connectTimeout = .milliseconds(try loader.integer(ConfigKeys.connectTimeout, in: 1...3_600_000))
         shmRingBytes = try loader.integer(ConfigKeys.shmRingBytes, in: (64 << 10)...(1 << 30))
@@ -29,8 +35,12 @@ public struct WeftConfiguration: Sendable, Equatable {
         }
         tcpSendBufferBytes = try loader.integer(ConfigKeys.tcpSendBufferBytes, in: (64 << 10)...(1 << 30))
         tcpReceiveBufferBytes = try loader.integer(ConfigKeys.tcpReceiveBufferBytes, in: (4 << 10)...(1 << 30))
+        tipcServiceType = UInt32(try loader.integer(ConfigKeys.tipcServiceType, in: 64...Int(UInt32.max)))
         logLevel = try loader.choice(ConfigKeys.logLevel)
     }
 
     public var limits: FrameLimits { FrameLimits(maxMessage: UInt32(maxMessageBytes)) }
+
+    /// This node's identity: derived from `node-name` when set (stable across restarts), else random.
+    public var nodeIdentity: NodeIdentity { nodeName.map(NodeIdentity.init(name:)) ?? .random() }
 }

@@ -17,14 +17,20 @@ public struct TransportDescriptor: Sendable {
     /// Asks the machine (a socket, a device list), cheaply; never pretends.
     public let probe: @Sendable () -> TransportAvailability
     public let make: @Sendable (TransportContext, WeftConfiguration) throws(TransportError) -> any Transport
+    /// Why this configuration may not use the transport (its security rule, in one sentence),
+    /// or nil when it may. `auto` skips a transport whose rule is not met (TIPC without a
+    /// cluster secret), and `weft info` says why.
+    public let unmetRequirement: @Sendable (_ configuration: WeftConfiguration) -> String?
 
     public init(
         name: String, summary: String, probe: @escaping @Sendable () -> TransportAvailability,
-        make: @escaping @Sendable (TransportContext, WeftConfiguration) throws(TransportError) -> any Transport
+        make: @escaping @Sendable (TransportContext, WeftConfiguration) throws(TransportError) -> any Transport,
+        unmetRequirement: @escaping @Sendable (_ configuration: WeftConfiguration) -> String? = { _ in nil }
     ) {
         self.name = name
         self.summary = summary
         self.probe = probe
         self.make = make
+        self.unmetRequirement = unmetRequirement
     }
 }
