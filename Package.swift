@@ -27,12 +27,15 @@ let package = Package(
         .target(name: "CWeftSharedMemory", path: "Sources/Shims/CWeftSharedMemory"),
         .target(name: "CWeftTCP", path: "Sources/Shims/CWeftTCP"),
         .target(name: "CWeftTIPC", path: "Sources/Shims/CWeftTIPC"),
-        .systemLibrary(name: "CIBVerbs", path: "Sources/Shims/CIBVerbs"),
+        .target(
+            name: "CWeftVerbs", path: "Sources/Shims/CWeftVerbs",
+            linkerSettings: [.linkedLibrary("ibverbs"), .linkedLibrary("rdmacm")]),
+        .systemLibrary(name: "CNUMA", path: "Sources/Shims/CNUMA"),
 
         .target(
             name: "WeftCore",
             dependencies: [
-                "CWeftCore",
+                "CWeftCore", "CNUMA",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -40,8 +43,10 @@ let package = Package(
         .target(name: "WeftSharedMemory", dependencies: ["WeftCore", "CWeftSharedMemory"]),
         .target(name: "WeftTCP", dependencies: ["WeftCore", "CWeftTCP"]),
         .target(name: "WeftTIPC", dependencies: ["WeftCore", "CWeftTIPC"]),
-        .target(name: "WeftVerbs", dependencies: ["WeftCore", "CIBVerbs"]),
+        .target(name: "WeftVerbs", dependencies: ["WeftCore", "CWeftVerbs"]),
         .target(name: "WeftLocal", dependencies: ["WeftCore"]),
+        // Topology (sysfs, libnuma) and the placement planner; the CLI plans with it.
+        .target(name: "WeftNUMA", dependencies: ["WeftCore", "CNUMA"]),
         .target(name: "WeftActors", dependencies: ["WeftCore"]),
         // The one place that lists every transport.
         .target(
@@ -50,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftTransports",
+                "WeftCore", "WeftTransports", "WeftNUMA", "WeftVerbs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -74,11 +79,13 @@ let package = Package(
         .executableTarget(
             name: "weft-conformance", dependencies: ["WeftConformance", "WeftCore", "WeftTIPC", "WeftTransports"]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
+        .testTarget(name: "WeftNUMATests", dependencies: ["WeftNUMA", "WeftCore"]),
         .testTarget(
             name: "WeftActorsTests",
             dependencies: [
                 "WeftActors", "WeftLocal", "WeftSharedMemory", "WeftCore", "WeftConformance", "WeftTCP", "BarrelsGame",
             ]),
+        .testTarget(name: "WeftVerbsTests", dependencies: ["WeftVerbs", "WeftCore"]),
         .testTarget(name: "WeftSharedMemoryTests", dependencies: ["WeftCore", "WeftSharedMemory", "WeftConformance"]),
         .testTarget(
             name: "WeftTransportTests",

@@ -41,7 +41,7 @@ public final class LocalConnection: TransportConnection, IOSource, @unchecked Se
         self.handler = handler
         logger = context.logger
         maxReservation = min(send.maxPayload, peer.maxFramePayload)
-        delivery = InOrderDelivery(limits: context.limits)
+        delivery = InOrderDelivery(limits: context.limits, reassembly: context.reassembly)
     }
 
     public var isClosed: Bool { state.load(ordering: .relaxed) != State.open.rawValue }

@@ -52,10 +52,21 @@ struct RingConsumer {
         }
     }
 
-    /// True when a record (or padding) is waiting at the head.
+    /// True when a record (or padding) is waiting at the head: the re-check after `setSleeping(true)`.
+    ///
+    /// Why this load is sequentially consistent, not acquire: the wake-up handshake is the C11
+    /// store-buffering pattern. The consumer stores `sleeping = 1` then loads the tag; the
+    /// producer stores the tag then (after a full fence) loads `sleeping`. A lost wake-up is
+    /// the outcome where both loads read the old value (consumer sees no tag, producer sees
+    /// no sleeper), and C11 forbids it only when all four accesses are in the single total
+    /// order of `seq_cst` operations (the producer's fence stands in for its side). With an
+    /// acquire load here the consumer's load may be ordered before its own store, both old
+    /// values are allowed, and the consumer would sleep on a record nobody signals. On x86
+    /// both compile to the same `mov` (the `seq_cst` store is the `xchg`), so the choice costs
+    /// nothing, and no test can tell them apart there; weaker machines (Arm) differ.
     @inline(__always)
     func hasWork() -> Bool {
-        let tag = cweft_load_acquire_u64((ring.data + Int(head & mask)).assumingMemoryBound(to: UInt64.self))
+        let tag = cweft_load_u64_seq_cst((ring.data + Int(head & mask)).assumingMemoryBound(to: UInt64.self))
         return tag == head || tag == head | SharedMemoryLayout.paddingBit
     }
 

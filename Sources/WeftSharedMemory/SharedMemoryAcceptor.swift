@@ -72,7 +72,7 @@ final class SharedMemoryAcceptor: IOSource {
         let reply = try message.payload.withUnsafeBytes { bytes in
             Result { () throws(TransportError) in try handshake.receiveHello(kind: message.kind, payload: bytes) }
         }.get()
-        let region = try SharedMemoryRegion.adopt(fd: message.fds[0], maxRingBytes: 1 << 30)
+        let region = try SharedMemoryRegion.adopt(fd: message.fds[0], ringBytes: transport.acceptedRingBytes)
         cleanup.closeNow(message.fds[0])
         region.setAcceptorMode(transport.context.runtime.progress)
         self.region = region

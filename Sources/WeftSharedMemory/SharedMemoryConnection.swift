@@ -65,7 +65,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
         delivery = Self.allocateOnOwnLines(InOrderDelivery.self)
-        delivery.initialize(to: InOrderDelivery(limits: context.limits))
+        delivery.initialize(to: InOrderDelivery(limits: context.limits, reassembly: context.reassembly))
     }
 
     private static func allocateOnOwnLines<T: ~Copyable>(_ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -36,7 +36,9 @@ struct SharedMemoryConnector {
         let memfd: Int32
         let ownWake: Int32
         do {
-            (region, memfd) = try SharedMemoryRegion.create(ringBytes: transport.ringBytes, connectorMode: context.runtime.progress)
+            (region, memfd) = try SharedMemoryRegion.create(
+                ringBytes: transport.ringBytes, connectorMode: context.runtime.progress,
+                node: context.runtime.placement.memoryNode)
             cleanup.add(memfd)
             ownWake = try SharedMemorySyscalls.eventFD()
             cleanup.add(ownWake)

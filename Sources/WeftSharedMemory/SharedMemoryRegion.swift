@@ -14,13 +14,19 @@ final class SharedMemoryRegion: @unchecked Sendable {
     private(set) var isMapped = true
     private var isDetached = false
 
-    /// Creates, sizes, maps and initialises a region; returns it with its memfd (for SCM_RIGHTS).
-    static func create(ringBytes: Int, connectorMode: ProgressMode) throws(SystemError) -> (SharedMemoryRegion, Int32) {
+    /// Creates, sizes, maps and initialises a region, its pages on `node` (the connector's
+    /// plan; the policy is the memfd's, so the acceptor's mapping shares it); returns it
+    /// with its memfd (for SCM_RIGHTS).
+    static func create(
+        ringBytes: Int, connectorMode: ProgressMode, node: Int? = nil
+    ) throws(SystemError) -> (SharedMemoryRegion, Int32) {
         let fd = try SharedMemorySyscalls.memfd(name: "weft-shm")
         let size = SharedMemoryLayout.regionSize(ringBytes: ringBytes)
         do {
             try SharedMemorySyscalls.truncate(fd, to: size)
-            let base = try SharedMemorySyscalls.mapShared(fd, size: size)
+            try SharedMemorySyscalls.sealSize(fd)
+            let base = try SharedMemorySyscalls.mapShared(fd, size: size, populate: true)
+            NodeLocalMemory.place(base, byteCount: size, node: node, label: "shm rings")
             base.storeBytes(of: SharedMemoryLayout.magic, as: UInt32.self)
             base.storeBytes(of: SharedMemoryLayout.version, toByteOffset: 4, as: UInt32.self)
             base.storeBytes(of: UInt64(ringBytes), toByteOffset: SharedMemoryLayout.ringBytesOffset, as: UInt64.self)
@@ -38,15 +44,28 @@ final class SharedMemoryRegion: @unchecked Sendable {
         }
     }
 
-    /// Maps a region received from a connector, checking everything before trusting it.
-    static func adopt(fd: Int32, maxRingBytes: Int) throws(TransportError) -> SharedMemoryRegion {
+    /// Maps a region received from a connector, checking everything before trusting it: its
+    /// size must be sealed (else the peer could truncate it under us later: SIGBUS), and fit a
+    /// ring within `ringBytes`. Mapped lazily: pages fault in as the rings are used.
+    static func adopt(fd: Int32, ringBytes allowed: ClosedRange<Int>) throws(TransportError) -> SharedMemoryRegion {
+        let sealed: Bool
+        do { sealed = try SharedMemorySyscalls.isSizeSealed(fd) } catch {
+            throw .handshakeFailed("the shared region is not a sealable memfd (\(error))")
+        }
+        guard sealed else {
+            throw .handshakeFailed("the shared region's size is not sealed (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL), so the peer could truncate it under this process")
+        }
         let size: Int
         do { size = try SharedMemorySyscalls.size(of: fd) } catch { throw .system(error) }
         guard size > SharedMemoryLayout.controlPageSize else {
             throw .handshakeFailed("shared region of \(size) bytes is too small")
         }
+        guard size <= SharedMemoryLayout.regionSize(ringBytes: allowed.upperBound) else {
+            throw .handshakeFailed(
+                "the peer's shared region of \(size) bytes is larger than this side's shm.ring-bytes (\(allowed.upperBound) per ring) allows")
+        }
         let base: UnsafeMutableRawPointer
-        do { base = try SharedMemorySyscalls.mapShared(fd, size: size) } catch { throw .system(error) }
+        do { base = try SharedMemorySyscalls.mapShared(fd, size: size, populate: false) } catch { throw .system(error) }
         let region = SharedMemoryRegion(base: base, size: size, ringBytes: 0)
         let magic = base.load(as: UInt32.self)
         let version = base.load(fromByteOffset: 4, as: UInt32.self)
@@ -54,7 +73,7 @@ final class SharedMemoryRegion: @unchecked Sendable {
         guard magic == SharedMemoryLayout.magic, version == SharedMemoryLayout.version else {
             throw .handshakeFailed("shared region has layout \(magic)/\(version), expected version \(SharedMemoryLayout.version)")
         }
-        guard ringBytes >= 4096, ringBytes <= maxRingBytes, ringBytes & (ringBytes - 1) == 0,
+        guard allowed.contains(ringBytes), ringBytes & (ringBytes - 1) == 0,
             SharedMemoryLayout.regionSize(ringBytes: ringBytes) == size
         else { throw .handshakeFailed("shared region declares a ring of \(ringBytes) bytes in \(size)") }
         return SharedMemoryRegion(base: base, size: size, ringBytes: ringBytes, takingOver: region)

@@ -20,8 +20,24 @@ enum SharedMemorySyscalls {
         return Int(info.st_size)
     }
 
-    static func mapShared(_ fd: Int32, size: Int) throws(SystemError) -> UnsafeMutableRawPointer {
-        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0),
+    /// Fixes the memfd's size (no shrink, no growth, no further seals): a peer holding the
+    /// descriptor can no longer truncate the pages under our mapping (which would be SIGBUS).
+    /// Corresponding C function: `fcntl(F_ADD_SEALS)`.
+    static func sealSize(_ fd: Int32) throws(SystemError) {
+        _ = try Syscall.retrying("fcntl(F_ADD_SEALS)") { cweft_memfd_seal_size(fd) }
+    }
+
+    /// True when the memfd's size is sealed; throws when `fd` is not a sealable memfd.
+    /// Corresponding C function: `fcntl(F_GET_SEALS)`.
+    static func isSizeSealed(_ fd: Int32) throws(SystemError) -> Bool {
+        try Syscall.retrying("fcntl(F_GET_SEALS)") { cweft_memfd_is_size_sealed(fd) } == 1
+    }
+
+    /// Maps `fd` shared. `populate`: fault every page in now (`MAP_POPULATE`), for the creator;
+    /// the acceptor maps lazily, so a large ring costs its IO thread nothing at set-up.
+    static func mapShared(_ fd: Int32, size: Int, populate: Bool) throws(SystemError) -> UnsafeMutableRawPointer {
+        let flags = MAP_SHARED | (populate ? MAP_POPULATE : 0)
+        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, flags, fd, 0),
             base != MAP_FAILED
         else { throw SystemError("mmap", errno: errno) }
         return base

@@ -27,6 +27,10 @@ public final class SharedMemoryTransport: Transport, @unchecked Sendable {
             remainingCopies: "none for messages up to a quarter of the ring; larger ones are reassembled by one copy")
     }
 
+    /// Ring sizes this side accepts from a connector: up to its own `shm.ring-bytes`, so a peer
+    /// cannot make it map more than it was configured for.
+    var acceptedRingBytes: ClosedRange<Int> { min(64 << 10, ringBytes)...ringBytes }
+
     func makeID() -> ConnectionID { ConnectionID(nextID.wrappingAdd(1, ordering: .relaxed).oldValue) }
 
     public func listen(
@@ -68,7 +72,8 @@ public enum SharedMemoryTransportModule {
         probe: { probe() },
         make: { context, configuration throws(TransportError) in
             SharedMemoryTransport(context: context, ringBytes: configuration.shmRingBytes)
-        })
+        },
+        device: { _, _ in .hostMemory })
 
     /// memfd, eventfd and pidfd are what the transport needs from the kernel.
     static func probe() -> TransportAvailability {

@@ -103,6 +103,8 @@ extension TCPConnection {
         // The writer role closes the descriptor, so no sender can be inside sendmsg on it.
         terminating.store(true, ordering: .sequentiallyConsistent)
         requestWrite()
+        // Half a message can never complete now: its memory goes back to the process's budget.
+        reassembly.assembler.abandonPartialMessage()
         let handler = self.handler
         self.handler = nil
         handlerFactory = nil

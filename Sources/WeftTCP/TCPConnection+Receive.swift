@@ -17,6 +17,7 @@ extension TCPConnection {
                 // The handler still holds the last frame: this connection waits (only this one).
                 guard releaseCursor.position == delivered else { return work }
                 outstanding = false
+                reassembly.assembler.releaseIdleMemory()
             }
             let need = deliverBuffered(&work)
             if need == 0 || !socketReadable { return work }
@@ -31,6 +32,7 @@ extension TCPConnection {
             }
             guard let count else {
                 socketReadable = false
+                if parsed == filled && receiveCapacity > initialReceiveCapacity { shrinkReceiveBuffer() }
                 return work
             }
             if count == 0 {
@@ -85,7 +87,9 @@ extension TCPConnection {
                 return false
             }
             guard let whole else { return true }
-            return deliver(whole, payload: reassembly.assembler.messageBytes)
+            guard deliver(whole, payload: reassembly.assembler.messageBytes) else { return false }
+            reassembly.assembler.releaseIdleMemory()
+            return true
         case .heartbeat:
             // Proof of life only; any byte received says as much.
             return true
@@ -118,7 +122,9 @@ extension TCPConnection {
         return true
     }
 
-    /// Makes `need` contiguous bytes available from `parsed` (no frame is held here).
+    /// Makes room to read towards `need` contiguous bytes from `parsed` (no frame is held here).
+    /// A frame larger than the buffer grows it as its bytes arrive (at most doubling each
+    /// time the buffer is full), so a header declaring a large frame costs nothing up front.
     private func makeRoom(for need: Int) {
         if parsed == filled {
             parsed = 0
@@ -132,19 +138,27 @@ extension TCPConnection {
             parsed = 0
             filled = pending
         }
-        if need > receiveCapacity {
-            var capacity = receiveCapacity
-            while capacity < need { capacity *= 2 }
-            capacity = max(need, min(capacity, maxReceiveCapacity))
-            let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        if need > receiveCapacity && filled == receiveCapacity {
+            let capacity = min(need, receiveCapacity * 2)
+            let base = NodeLocalMemory.allocate(byteCount: capacity, node: memoryNode, label: "tcp receive buffer")
             let pending = filled - parsed
             base.copyMemory(from: receiveBase + parsed, byteCount: pending)
-            receiveBase.deallocate()
+            NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
             receiveBase = base
             receiveCapacity = capacity
             parsed = 0
             filled = pending
         }
+    }
+
+    /// The socket is drained and nothing is buffered: give back what a large frame made the
+    /// buffer grow to.
+    private func shrinkReceiveBuffer() {
+        NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
+        receiveCapacity = initialReceiveCapacity
+        receiveBase = NodeLocalMemory.allocate(byteCount: receiveCapacity, node: memoryNode, label: "tcp receive buffer")
+        parsed = 0
+        filled = 0
     }
 
     private func reachedEndOfStream() {
@@ -190,6 +204,7 @@ extension TCPConnection {
         let bytes = UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength))
         do throws(TransportError) {
             if !helloReceived {
+                try admitLocalUser()
                 let reply = try acceptor!.receiveHello(kind: header.kind, payload: bytes)
                 helloReceived = true
                 guard enqueue(reply) else { throw .handshakeFailed("no room for the helloReply") }

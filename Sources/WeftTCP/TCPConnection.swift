@@ -20,8 +20,8 @@ import WeftCore
 ///   padding (never sent) and the frame starts at offset 0; `wrapMark` is where the
 ///   lap's data ended. One writev therefore needs at most two segments.
 ///
-/// receive buffer (tcp.receive-buffer-bytes; grows to one maximum-size frame only when
-/// a larger frame arrives)
+/// receive buffer (tcp.receive-buffer-bytes; grows as the bytes of a larger frame arrive,
+/// up to that frame, and returns to its size once the socket is drained and nothing is held)
 ///
 ///   0      delivered frame    parsed                 filled                 capacity
 ///   |......|================|----------------------|......................|
@@ -70,6 +70,9 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     var handlerFactory: (@Sendable (PeerInfo) -> any ConnectionHandler)?
     /// The acceptor's half of the handshake while it runs; nil once established (and on the connector side).
     var acceptor: AcceptorHandshake?
+    /// Acceptor side without a cluster secret: the only uid the peer's process may run as (see `admitLocalUser`).
+    var requiredPeerUID: UInt32?
+    var peerSocketAddress: TCPAddress?
     var helloReceived = false
     var timerDeadline: UInt64 = 0
     var terminated = false
@@ -80,6 +83,8 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
 
     // Send side. Fields are grouped by the thread that writes them, a cache line apart,
     // so a sender committing and the IO thread polling do not share a line needlessly.
+    /// The NUMA node the buffers come from (`NodeLocalMemory`; nil: first touch decides).
+    let memoryNode: Int?
     let sendBase: UnsafeMutableRawPointer
     let sendCapacity: UInt64
     let sendMask: UInt64
@@ -107,7 +112,8 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     // Receive side (IO thread).
     var receiveBase: UnsafeMutableRawPointer
     var receiveCapacity: Int
-    let maxReceiveCapacity: Int
+    /// `tcp.receive-buffer-bytes`: what the buffer returns to once a large frame is handled.
+    let initialReceiveCapacity: Int
     var parsed = 0
     var filled = 0
     var socketReadable = true
@@ -150,30 +156,31 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         sendCapacity = ringBytes
         sendMask = ringBytes - 1
         // The close frame (header and reason) lives just past the ring, outside it.
-        sendBase = .allocate(
-            byteCount: Int(ringBytes) + FrameLayout.headerSize + Self.maxCloseReason + 64, alignment: 64)
+        memoryNode = context.runtime.placement.memoryNode
+        sendBase = NodeLocalMemory.allocate(
+            byteCount: Int(ringBytes) + FrameLayout.headerSize + Self.maxCloseReason + 64, node: memoryNode,
+            label: "tcp send buffer")
         closeFrame = sendBase + Int(ringBytes)
         FrameHeader(kind: .close).encode(to: closeFrame)
         maxReservation = 0
 
         receiveCapacity = configuration.receiveBufferBytes
-        receiveBase = .allocate(byteCount: receiveCapacity, alignment: 64)
-        maxReceiveCapacity = max(
-            configuration.receiveBufferBytes, FrameHeader.paddedFrameSize(payload: Int(context.limits.maxFramePayload)))
-        reassembly = TCPReassembly(limits: context.limits)
+        receiveBase = NodeLocalMemory.allocate(byteCount: receiveCapacity, node: memoryNode, label: "tcp receive buffer")
+        initialReceiveCapacity = receiveCapacity
+        reassembly = TCPReassembly(limits: context.limits, reassembly: context.reassembly)
         if phase == .open { maxReservation = reservationLimit(peerMaxFramePayload: peer.maxFramePayload) }
     }
 
     deinit {
         if !terminated { TCPSocket.close(fd) }
-        sendBase.deallocate()
+        NodeLocalMemory.deallocate(sendBase, byteCount: Int(sendCapacity) + FrameLayout.headerSize + Self.maxCloseReason + 64)
         if outstanding && releaseCursor.position != delivered {
             // A handler still holds a frame that points into this memory: leave it to the
             // frame (rare: the connection is gone and its last frame was never released).
             _ = Unmanaged.passRetained(releaseCursor)
             _ = Unmanaged.passRetained(reassembly)
         } else {
-            receiveBase.deallocate()
+            NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
         }
     }
 
@@ -282,5 +289,7 @@ struct TCPCacheLinePad {
 final class TCPReassembly {
     var assembler: FragmentAssembler
 
-    init(limits: FrameLimits) { assembler = FragmentAssembler(limits: limits) }
+    init(limits: FrameLimits, reassembly: ReassemblyLimits) {
+        assembler = FragmentAssembler(limits: limits, reassembly: reassembly)
+    }
 }

@@ -84,6 +84,10 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
         connection.acceptor = AcceptorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: Int(context.limits.maxFramePayload))
         connection.handlerFactory = handlerFactory
+        if context.secret == nil && !configuration.allowUnauthenticatedPeers {
+            connection.requiredPeerUID = geteuid()
+            connection.peerSocketAddress = peerAddress
+        }
         let logger = context.logger
         connection.ioThread.execute {
             do {
@@ -96,7 +100,7 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
 
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        ioThread.submitAndWait { [self] in
+        let closedOnThread = ioThread.submitAndWait { [self] in
             if let registration {
                 ioThread.unwatch(fd, pollWhileSpinning: true)
                 ioThread.deregister(registration)
@@ -104,5 +108,7 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
             }
             TCPSocket.close(fd)
         }
+        // The IO thread has shut down: nothing watches the socket any more.
+        if !closedOnThread { TCPSocket.close(fd) }
     }
 }

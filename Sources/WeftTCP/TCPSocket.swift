@@ -121,6 +121,36 @@ enum TCPSocket {
         }
     }
 
+    // MARK: Who owns the other end (loopback without a secret)
+
+    /// The uid owning the TCP socket whose own address is `local` and whose peer is `remote`,
+    /// from the kernel's socket table. Corresponding C call: one exact `NETLINK_SOCK_DIAG`
+    /// (inet_diag) request.
+    static func socketOwner(local: TCPAddress, remote: TCPAddress) throws(SystemError) -> UInt32 {
+        var uid: UInt32 = 0
+        var localStorage = local.storage
+        var remoteStorage = remote.storage
+        _ = try Syscall.retrying("NETLINK_SOCK_DIAG") { cweft_tcp_diag_uid(&localStorage, &remoteStorage, &uid) }
+        return uid
+    }
+
+    /// A whole procfs file (such as /proc/net/tcp); nil when it cannot be read.
+    /// Corresponding C functions: `open`, `read`, `close`.
+    static func readFile(_ path: String) -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { _ = Glibc.close(fd) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[0..<count])
+        }
+    }
+
     // MARK: Data
 
     /// Reads what is there, up to `count` bytes: nil when nothing is (EAGAIN), 0 at end of stream.

@@ -10,7 +10,9 @@ import WeftCore
 ///   connection delivers the next one after the previous is released. The one remaining
 ///   copy is the kernel's (fragmented messages add one, into the reassembly buffer).
 /// - Who may connect: with a cluster secret, peers prove they hold it (HMAC challenge and
-///   response in the handshake); without one, the transport listens on loopback only.
+///   response in the handshake); without one, the transport listens on loopback only and
+///   admits only processes of its own user, found in the kernel's socket table
+///   (`TCPPeerUser`), unless `allow-unauthenticated-peers` opens it to every local user.
 /// - Flow control is TCP's own window: `credit` frames are ignored; a full send ring
 ///   makes `reserve` throw `.wouldBlock`.
 public final class TCPTransport: Transport {
@@ -59,7 +61,7 @@ public final class TCPTransport: Transport {
             TCPSocket.close(fd)
             throw .system(error)
         }
-        context.logger.debug("TCP listening at \(bound.description)\(context.secret == nil ? " (loopback, no secret)" : "")")
+        context.logger.debug("TCP listening at \(bound.description)\(Self.admissionNote(context, configuration))")
         return listener
     }
 
@@ -68,6 +70,13 @@ public final class TCPTransport: Transport {
     ) throws(TransportError) -> any TransportConnection {
         try TCPConnector.connect(
             to: address, context: context, configuration: configuration, options: options, handler: handler)
+    }
+
+    static func admissionNote(_ context: TransportContext, _ configuration: TCPConfiguration) -> String {
+        guard context.secret == nil else { return "" }
+        return configuration.allowUnauthenticatedPeers
+            ? " (loopback, no secret, every local user admitted: allow-unauthenticated-peers)"
+            : " (loopback, no secret, this user's processes only)"
     }
 
     /// The one sentence for listening beyond loopback without a secret.
@@ -95,5 +104,6 @@ public enum TCPTransportModule {
                 }
             }
             return TCPTransport(context: context, configuration: TCPConfiguration(configuration))
-        })
+        },
+        device: { address, _ in device(for: address) })
 }

@@ -141,7 +141,7 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         slotBases = .allocate(capacity: slotCount)
         slotLengths = .allocate(capacity: slotCount)
         for index in 0..<slotCount { slotBases[index] = slotMemory + index * slotStride }
-        delivery = InOrderDelivery(limits: context.limits)
+        delivery = InOrderDelivery(limits: context.limits, reassembly: context.reassembly)
         maxReservation = 0
         if phase == .open { maxReservation = reservationLimit(peerMaxFramePayload: peer.maxFramePayload) }
     }

@@ -1,4 +1,4 @@
-import CIBVerbs
+internal import CWeftVerbs
 #if canImport(Glibc)
 import Glibc
 #endif

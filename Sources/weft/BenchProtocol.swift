@@ -1,3 +1,5 @@
+import WeftVerbs
+
 /// How `weft pingpong` and `weft rate` talk to `weft serve`: ordinary Weft frames, told
 /// apart by channel.
 ///
@@ -31,6 +33,7 @@ enum BenchProtocol {
         case "tcp": return "127.0.0.1:0"
         // A free instance of the configured service type (the listener prints which).
         case "tipc": return "*"
+        case "verbs": return VerbsInterfaceAddress.listenAddress()
         default: return nil
         }
     }

@@ -23,7 +23,7 @@ final class ClientSession: @unchecked Sendable {
         timeoutSeconds: Int, handler: any ConnectionHandler, tag: String
     ) throws {
         deadline = monotonicNanoseconds() + UInt64(timeoutSeconds) * 1_000_000_000
-        node = try WeftNode.start(configuration, label: "weft-\(tag)")
+        node = try WeftNode.start(configuration, label: "weft-\(tag)", address: connect)
         do {
             let address: String
             if let connect {

@@ -43,6 +43,8 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
         throw failure(error.description, status: ExitStatus.configuration)
     } catch let error as SystemError {
         throw failure(error.description, status: ExitStatus.configuration)
+    } catch let error as PlacementError {
+        throw failure(error.description, status: ExitStatus.configuration)
     } catch let error as CommandFailure {
         throw failure(error.description, status: error.isUsage ? ExitStatus.configuration : ExitStatus.runFailed)
     }

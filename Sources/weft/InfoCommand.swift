@@ -5,7 +5,7 @@ import WeftTransports
 /// `weft info`: which transports can run here (and why not), and the resolved configuration.
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each transport (available here or not, and why) and the resolved configuration.",
+        abstract: "Show each transport (available here or not, and why, and its NUMA placement), the NUMA topology and the resolved configuration.",
         discussion: """
             --config-keys prints the table of configuration keys instead; with --markdown it \
             prints docs/configuration.md (`weft info --config-keys --markdown > docs/configuration.md`).
@@ -13,7 +13,10 @@ struct Info: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Flag(help: "Print one JSON object: {\"transports\": [{name, available, reason}], \"config\": {key: value}}.")
+    @Flag(
+        help:
+            "Print one JSON object: {\"transports\": [{name, available, reason, placement}], \"numa\": {nodes, devices}, \"config\": {key: value}}."
+    )
     var json = false
 
     @Flag(name: .customLong("config-keys"), help: "Print every configuration key with its flag, variable, default and meaning.")
@@ -37,12 +40,15 @@ struct Info: AsyncParsableCommand {
         let loaded = try await common.load()
         let transports = TransportRegistry.builtIn.availability()
         let values = ConfigKeys.all.map { ($0, loaded.loader.value($0)) }
+        let numa = PlacementReport()
+        let plans = transports.map { numa.plan(for: $0.descriptor, configuration: loaded.configuration) }
+        let verbs = VerbsInfo.collect()
         if json {
             let report = JSON.object([
                 (
                     "transports",
                     .array(
-                        transports.map { entry in
+                        zip(transports, plans).map { entry, plan in
                             .object([
                                 ("name", .string(entry.descriptor.name)),
                                 ("available", .bool(entry.availability.isAvailable)),
@@ -51,9 +57,12 @@ struct Info: AsyncParsableCommand {
                                     "auto_skips_because",
                                     entry.descriptor.unmetRequirement(loaded.configuration).map(JSON.string) ?? .null
                                 ),
+                                ("placement", PlacementReport.json(plan)),
                             ])
                         })
                 ),
+                ("numa", numa.json),
+                ("verbs", verbs.json),
                 ("config", .object(values.map { ($0.0.key, Self.jsonValue($0.1, spec: $0.0)) })),
             ])
             Output.line(report.text)
@@ -77,6 +86,12 @@ struct Info: AsyncParsableCommand {
         }) {
         case .success(let chosen): lines.append("  (auto picks \(chosen.name): the first available of \(TransportRegistry.builtIn.autoPreference.joined(separator: ", ")))")
         case .failure(let error): lines.append("  (auto: \(error))")
+        }
+        lines.append("")
+        lines += verbs.lines
+        lines += numa.lines
+        for ((descriptor, _), plan) in zip(transports, plans) {
+            lines.append("  \(descriptor.name.padding(to: width))  \(PlacementReport.line(plan))")
         }
         lines.append("")
         lines.append("configuration (flag > WEFT_* environment > config file > default):")

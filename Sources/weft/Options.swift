@@ -22,6 +22,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: flag(ConfigKeys.ioCPUs), help: help(ConfigKeys.ioCPUs))
     var ioCPUs: String?
 
+    @Option(name: flag(ConfigKeys.numaNode), help: help(ConfigKeys.numaNode))
+    var numaNode: String?
+
+    @Option(name: flag(ConfigKeys.appCPUs), help: help(ConfigKeys.appCPUs))
+    var appCPUs: String?
+
     @Option(name: flag(ConfigKeys.secretFile), help: help(ConfigKeys.secretFile))
     var secretFile: String?
 
@@ -33,6 +39,12 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: flag(ConfigKeys.maxMessage), help: help(ConfigKeys.maxMessage))
     var maxMessageBytes: String?
+
+    @Option(name: flag(ConfigKeys.reassemblyConnectionBytes), help: help(ConfigKeys.reassemblyConnectionBytes))
+    var reassemblyConnectionBytes: String?
+
+    @Option(name: flag(ConfigKeys.reassemblyProcessBytes), help: help(ConfigKeys.reassemblyProcessBytes))
+    var reassemblyProcessBytes: String?
 
     @Option(name: flag(ConfigKeys.connectTimeout), help: help(ConfigKeys.connectTimeout))
     var connectTimeoutMilliseconds: String?
@@ -48,6 +60,9 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: flag(ConfigKeys.tipcServiceType), help: help(ConfigKeys.tipcServiceType))
     var tipcServiceType: String?
+
+    @Option(name: flag(ConfigKeys.verbsDevice), help: help(ConfigKeys.verbsDevice))
+    var verbsDevice: String?
 
     @Option(name: flag(ConfigKeys.logLevel), help: help(ConfigKeys.logLevel))
     var logLevel: String?
@@ -73,15 +88,20 @@ struct CommonOptions: ParsableArguments {
             (ConfigKeys.spinWindow, spinWindowMicroseconds),
             (ConfigKeys.ioThreads, ioThreads),
             (ConfigKeys.ioCPUs, ioCPUs),
+            (ConfigKeys.numaNode, numaNode),
+            (ConfigKeys.appCPUs, appCPUs),
             (ConfigKeys.secretFile, secretFile),
             (ConfigKeys.allowUnauthenticatedPeers, allowUnauthenticatedPeers),
             (ConfigKeys.nodeName, nodeName),
             (ConfigKeys.maxMessage, maxMessageBytes),
+            (ConfigKeys.reassemblyConnectionBytes, reassemblyConnectionBytes),
+            (ConfigKeys.reassemblyProcessBytes, reassemblyProcessBytes),
             (ConfigKeys.connectTimeout, connectTimeoutMilliseconds),
             (ConfigKeys.shmRingBytes, shmRingBytes),
             (ConfigKeys.tcpSendBufferBytes, tcpSendBufferBytes),
             (ConfigKeys.tcpReceiveBufferBytes, tcpReceiveBufferBytes),
             (ConfigKeys.tipcServiceType, tipcServiceType),
+            (ConfigKeys.verbsDevice, verbsDevice),
             (ConfigKeys.logLevel, logLevel),
         ]
         return all.compactMap { spec, value in value.map { (spec, $0) } }
@@ -90,9 +110,11 @@ struct CommonOptions: ParsableArguments {
     /// Keys of the table that have an option here (every key, checked by `validate`).
     static let coveredKeys: Set<String> = [
         ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.ioThreads,
-        ConfigKeys.ioCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers, ConfigKeys.nodeName,
-        ConfigKeys.maxMessage, ConfigKeys.connectTimeout, ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
-        ConfigKeys.tcpReceiveBufferBytes, ConfigKeys.tipcServiceType, ConfigKeys.logLevel,
+        ConfigKeys.ioCPUs, ConfigKeys.numaNode, ConfigKeys.appCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers, ConfigKeys.nodeName,
+        ConfigKeys.maxMessage, ConfigKeys.reassemblyConnectionBytes, ConfigKeys.reassemblyProcessBytes,
+        ConfigKeys.connectTimeout, ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
+        ConfigKeys.tcpReceiveBufferBytes, ConfigKeys.tipcServiceType, ConfigKeys.verbsDevice,
+        ConfigKeys.logLevel,
     ].reduce(into: []) { $0.insert($1.key) }
 
     /// The flags for `ConfigurationLoader`, keyed by table key; `overrides` win over options.

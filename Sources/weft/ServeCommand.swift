@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
         Wakeup.installSignalHandlers()
         let loaded = try await common.load(overriding: cpu.map { [ConfigKeys.ioCPUs.key: String($0)] } ?? [:])
         LogSetup.bootstrap(level: loaded.configuration.logLevel)
-        let node = try WeftNode.start(loaded.configuration, label: "weft-serve")
+        let node = try WeftNode.start(loaded.configuration, label: "weft-serve", address: listen)
         defer { node.shutdown() }
         guard
             let address = listen

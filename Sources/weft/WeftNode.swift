@@ -1,5 +1,6 @@
 import Logging
 import WeftCore
+import WeftNUMA
 import WeftTransports
 #if canImport(Glibc)
 import Glibc
@@ -12,27 +13,34 @@ struct WeftNode {
     let runtime: IORuntime
     let transport: any Transport
     let logger: Logger
+    /// Where the IO threads run and the buffers come from (docs/numa.md).
+    let placement: PlacementPlan
 
     /// Resolves the transport (so an unavailable one fails before any thread starts),
-    /// starts the IO threads and makes the transport.
-    static func start(_ configuration: WeftConfiguration, label: String) throws -> WeftNode {
+    /// plans its placement from the device it will use for `address` (the listen or
+    /// connect address, nil when not known yet), starts the IO threads there and makes
+    /// the transport.
+    static func start(_ configuration: WeftConfiguration, label: String, address: String? = nil) throws -> WeftNode {
         let logger = Logger(label: label)
         let descriptor = try TransportRegistry.builtIn.resolve(name: configuration.transport, configuration: configuration)
         let secret = try configuration.secretFile.map { path throws(ConfigurationError) in
             try ClusterSecret.load(path: path)
         }
+        let placement = try NUMAPlacement.current().plan(
+            for: descriptor, address: address, configuration: configuration)
+        logger.debug("placement of \(descriptor.name): \(placement)")
         let runtime = try IORuntime(
             threadCount: configuration.ioThreads, progress: configuration.progress,
-            spinWindow: configuration.spinWindow, placement: IOThreadPlacement(cpus: configuration.ioCPUs),
-            name: label)
+            spinWindow: configuration.spinWindow, placement: placement.ioThreadPlacement, name: label)
         let context = TransportContext(
             runtime: runtime, node: configuration.nodeIdentity, secret: secret, limits: configuration.limits, logger: logger,
-            connectTimeout: configuration.connectTimeout)
+            connectTimeout: configuration.connectTimeout, reassembly: configuration.reassembly)
+        ReassemblyPool.shared.limit = configuration.reassemblyProcessBytes
         do {
             let transport = try descriptor.make(context, configuration)
             return WeftNode(
                 configuration: configuration, descriptor: descriptor, runtime: runtime, transport: transport,
-                logger: logger)
+                logger: logger, placement: placement)
         } catch {
             runtime.shutdown()
             throw error

@@ -89,6 +89,7 @@ struct FrameHeaderTests {
         case .truncated: "truncated"
         case .unexpectedKind: "unexpectedKind"
         case .malformedPayload: "malformedPayload"
+        case .reassemblyOverBudget: "reassemblyOverBudget"
         }
     }
 }

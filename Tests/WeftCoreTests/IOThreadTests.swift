@@ -14,11 +14,11 @@ import Glibc
         #expect(!thread.isCurrent)
         // Let a sleeping thread fall asleep first, so the job must wake it.
         usleep(20_000)
-        let ranOnThread = thread.submitAndWait { thread.isCurrent }
+        let ranOnThread = try thread.submitAndWait { thread.isCurrent }
         #expect(ranOnThread)
         let counter = Atomic<Int>(0)
         for _ in 0..<1000 { thread.execute { counter.wrappingAdd(1, ordering: .relaxed) } }
-        #expect(thread.submitAndWait { counter.load(ordering: .relaxed) } == 1000)
+        #expect(try thread.submitAndWait { counter.load(ordering: .relaxed) } == 1000)
     }
 
     @Test func errorsComeBackFromSubmitAndWait() throws {

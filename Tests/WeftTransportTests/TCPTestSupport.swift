@@ -26,7 +26,8 @@ final class TCPPair: @unchecked Sendable {
     init(
         progress: ProgressMode = .sleep, serverSecret: ClusterSecret? = nil, clientSecret: ClusterSecret? = nil,
         serverLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20), clientLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20),
-        connectTimeout: Duration = .seconds(5), configuration: TCPConfiguration = TCPConfiguration()
+        connectTimeout: Duration = .seconds(5), configuration: TCPConfiguration = TCPConfiguration(),
+        serverReassembly: ReassemblyLimits = ReassemblyLimits()
     ) throws {
         serverRuntime = try IORuntime(progress: progress, spinWindow: .microseconds(20), name: "tcp-srv")
         clientRuntime = try IORuntime(progress: progress, spinWindow: .microseconds(20), name: "tcp-cli")
@@ -35,7 +36,7 @@ final class TCPPair: @unchecked Sendable {
         server = TCPTransport(
             context: TransportContext(
                 runtime: serverRuntime, secret: serverSecret, limits: serverLimits, logger: serverLog.logger,
-                connectTimeout: connectTimeout),
+                connectTimeout: connectTimeout, reassembly: serverReassembly),
             configuration: configuration)
         client = TCPTransport(
             context: TransportContext(

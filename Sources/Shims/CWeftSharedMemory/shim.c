@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CWeftSharedMemory.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -9,7 +10,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int cweft_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int cweft_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
+
+int cweft_memfd_seal_size(int fd) { return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL); }
+
+int cweft_memfd_is_size_sealed(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) return -1;
+    const int needed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    return (seals & needed) == needed ? 1 : 0;
+}
 
 int cweft_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
@@ -110,7 +120,13 @@ long cweft_recv_with_fds(int fd, void *buf, size_t len, int *fds, int maxfds, in
             else close(received[i]);  // more than the protocol allows: do not leak them
         }
     }
-    if (msg.msg_flags & MSG_TRUNC) { errno = EMSGSIZE; return -1; }
+    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        // A message or descriptor list larger than the protocol's: drop what came with it.
+        for (int i = 0; i < *nfds; i++) close(fds[i]);
+        *nfds = 0;
+        errno = EMSGSIZE;
+        return -1;
+    }
     return n;
 }
 

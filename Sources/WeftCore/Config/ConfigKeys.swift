@@ -47,7 +47,13 @@ public enum ConfigKeys {
         "io-threads", default: "1", "Number of IO threads; each connection stays on one.")
     public static let ioCPUs = ConfigKeySpec(
         "io-cpus", default: "",
-        "Comma-separated CPUs to pin IO threads to, in order (empty: not pinned).")
+        "Comma-separated CPUs to pin IO threads to, one per thread in order; wins over numa-node (empty: placed by numa-node).")
+    public static let numaNode = ConfigKeySpec(
+        "numa-node", default: "auto",
+        "NUMA node for IO threads and buffers: `auto` (the device's node, else the node of the process's CPUs), `off` (the kernel decides), or a node number.")
+    public static let appCPUs = ConfigKeySpec(
+        "app-cpus", default: "",
+        "CPUs kept for the application (for example 2-15): automatic placement keeps IO threads off them while the node has other CPUs.")
     public static let secretFile = ConfigKeySpec(
         "secret-file", default: "",
         "File holding the cluster secret (at least 16 bytes, mode 600). Without it TCP listens on loopback only.")
@@ -61,6 +67,12 @@ public enum ConfigKeys {
     public static let maxMessage = ConfigKeySpec(
         "max-message-bytes", default: String(FrameLimits.protocolMaximum),
         "Largest message accepted after reassembly; larger frames close the connection.")
+    public static let reassemblyConnectionBytes = ConfigKeySpec(
+        "reassembly.connection-bytes", default: String(FrameLimits.protocolMaximum),
+        "Most memory one connection may use to reassemble a fragmented message (capped by max-message-bytes); a larger one closes that connection (tooLong).")
+    public static let reassemblyProcessBytes = ConfigKeySpec(
+        "reassembly.process-bytes", default: String(1 << 30),
+        "Most memory all connections of this process together may use for reassembly; a fragment that would pass it closes its connection (reassemblyOverBudget).")
     public static let connectTimeout = ConfigKeySpec(
         "connect-timeout-ms", default: "5000", "Time allowed for connect plus handshake.")
     public static let shmRingBytes = ConfigKeySpec(
@@ -75,13 +87,16 @@ public enum ConfigKeys {
     public static let tipcServiceType = ConfigKeySpec(
         "tipc.service-type", default: "18888",
         "TIPC service type Weft binds and discovers when an address gives only an instance (or none); 64 and up.")
+    public static let verbsDevice = ConfigKeySpec(
+        "verbs.device", default: "",
+        "RDMA device the verbs transport uses (`mlx5_0`, `rxe0`; empty: the first device with an active port).")
     public static let logLevel = ConfigKeySpec(
         "log-level", default: "info", "Log level.",
         choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
 
     public static let all: [ConfigKeySpec] = [
-        transport, progress, spinWindow, ioThreads, ioCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
-        maxMessage, connectTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
-        logLevel,
+        transport, progress, spinWindow, ioThreads, ioCPUs, numaNode, appCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
+        maxMessage, reassemblyConnectionBytes, reassemblyProcessBytes, connectTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
+        verbsDevice, logLevel,
     ]
 }

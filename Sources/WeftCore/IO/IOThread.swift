@@ -4,9 +4,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// A registered source's handle on its IO thread.
+/// A registered source's handle on its IO thread: its slot, and the slot's generation, which
+/// changes whenever the slot is freed, so an event meant for an earlier source in the same
+/// slot (still in the batch `epoll_wait` returned) is told apart and dropped.
 public struct IORegistration: Hashable, Sendable {
     public let slot: Int
+    let generation: UInt8
 }
 
 /// One OS thread that drives the sources registered with it: it polls memory
@@ -17,12 +20,16 @@ public struct IORegistration: Hashable, Sendable {
 public final class IOThread: @unchecked Sendable {
     public let name: String
     public let progress: ProgressMode
-    public let cpu: Int?
+    /// The CPUs this thread is pinned to (before it publishes itself); empty: not pinned.
+    public let affinity: [Int]
+    /// The one CPU this thread is pinned to, if exactly one.
+    public var cpu: Int? { affinity.count == 1 ? affinity[0] : nil }
     let spinWindowNanoseconds: UInt64
 
     private let epoll: Epoll
     // Thread-confined state.
     private var slots: [IOSource?] = []
+    private var generations: [UInt8] = []
     private var freeSlots: [Int] = []
     /// Sources polled on every turn (for sleeping and waking; not iterated on the hot path).
     private var memoryPollers: [IOSource] = []
@@ -39,25 +46,44 @@ public final class IOThread: @unchecked Sendable {
     private let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
     private let eventBits = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
     // Shared with other threads.
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let jobs = Mutex(JobQueue())
     private let hasJobs = Atomic<Bool>(false)
     private let sleeping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(true)
     private let threadID = Atomic<UInt>(0)
+    /// The errno of a failed pinning, written before `threadID` is published.
+    private let pinningErrno = Atomic<Int32>(0)
     private let finished = Mutex<Bool>(false)
     private var handle: pthread_t = 0
 
-    public init(
+    /// Starts the thread pinned to `cpu` (nil: not pinned).
+    public convenience init(
         name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100), cpu: Int? = nil
-    ) throws(SystemError) {
+    ) throws(PlacementError) {
+        try self.init(name: name, progress: progress, spinWindow: spinWindow, affinity: cpu.map { [$0] } ?? [])
+    }
+
+    /// Starts the thread, allowed to run on `affinity` only (empty: not pinned). The thread
+    /// pins itself before it publishes itself, so a refused pinning throws from here.
+    public init(
+        name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100), affinity: [Int]
+    ) throws(PlacementError) {
         self.name = name
         self.progress = progress
-        self.cpu = cpu
+        self.affinity = affinity
         spinWindowNanoseconds = spinWindow.wholeNanoseconds
-        epoll = try Epoll()
+        do { epoll = try Epoll() } catch { throw .threadStart(error) }
         pollList.initialize(to: MemoryPollList())
         descriptorsPolledWhileSpinning.initialize(to: 0)
-        try start()
+        do { try start() } catch { throw .threadStart(error) }
+        let failed = pinningErrno.load(ordering: .acquiring)
+        if failed != 0 {
+            running.store(false, ordering: .relaxed)
+            pthread_join(handle, nil)
+            throw .pinningFailed(
+                thread: name, cpus: affinity, allowed: (try? ThreadAffinity.current()) ?? [],
+                error: SystemError("sched_setaffinity", errno: failed))
+        }
     }
 
     deinit {
@@ -74,28 +100,55 @@ public final class IOThread: @unchecked Sendable {
 
     // MARK: Cross-thread
 
-    /// Runs `job` on this thread soon, waking it if it sleeps.
-    public func execute(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
+    /// Runs `job` on this thread soon, waking it if it sleeps. Returns false, without running
+    /// it, once the thread has shut down: every job accepted before that runs.
+    @discardableResult
+    public func execute(_ job: @escaping @Sendable () -> Void) -> Bool {
+        guard jobs.withLock({ $0.accept(job) }) else { return false }
         hasJobs.store(true, ordering: .sequentiallyConsistent)
         if sleeping.load(ordering: .sequentiallyConsistent) { epoll.wake() }
+        return true
     }
 
     /// Runs `job` on this thread and waits for its result (never call it from this thread).
-    public func submitAndWait<T: Sendable, E: Error>(
+    /// Once the thread has shut down the job does not run: this throws `IOThreadStopped`.
+    public func submitAndWait<T: Sendable, E: Error>(_ job: @escaping @Sendable () throws(E) -> T) throws -> T {
+        try submitAndWaitResult(job).get().get()
+    }
+
+    /// The same for jobs that fail with a system error (setting a source up): a thread that
+    /// has shut down is reported as one too (`ESHUTDOWN`).
+    public func submitAndWait<T: Sendable>(
+        _ job: @escaping @Sendable () throws(SystemError) -> T
+    ) throws(SystemError) -> T {
+        switch submitAndWaitResult(job) {
+        case .success(let result): return try result.get()
+        case .failure(let stopped): throw SystemError("\(stopped)", errno: ESHUTDOWN)
+        }
+    }
+
+    /// The same for jobs that return nothing (closing a source): false, without running the
+    /// job, once the thread has shut down.
+    @discardableResult
+    public func submitAndWait(_ job: @escaping @Sendable () -> Void) -> Bool {
+        (try? submitAndWaitResult(job).get()) != nil
+    }
+
+    private func submitAndWaitResult<T: Sendable, E: Error>(
         _ job: @escaping @Sendable () throws(E) -> T
-    ) throws(E) -> T {
-        if isCurrent { return try job() }
+    ) -> Result<Result<T, E>, IOThreadStopped> {
+        if isCurrent { return .success(Result(catching: job)) }
         let box = Mutex<Result<T, E>?>(nil)
         let done = DispatchSemaphoreLite()
-        execute {
+        let accepted = execute {
             let result: Result<T, E>
             do throws(E) { result = .success(try job()) } catch { result = .failure(error) }
             box.withLock { $0 = result }
             done.signal()
         }
+        guard accepted else { return .failure(IOThreadStopped(thread: name)) }
         done.wait()
-        return try box.withLock { $0! }.get()
+        return .success(box.withLock { $0! })
     }
 
     /// Stops the loop and joins the thread. Sources should be closed first.
@@ -116,7 +169,9 @@ public final class IOThread: @unchecked Sendable {
             slots[slot] = source
         } else {
             slot = slots.count
+            precondition(slot < Self.maxSlots, "IO thread \(name) has \(slot) sources, the most one thread drives")
             slots.append(source)
+            generations.append(0)
             isDirty.append(false)
         }
         if pollsMemory {
@@ -132,7 +187,7 @@ public final class IOThread: @unchecked Sendable {
             hookContexts[slot] = hook.context
             pollList.pointee.append(hook)
         }
-        return IORegistration(slot: slot)
+        return IORegistration(slot: slot, generation: generations[slot])
     }
 
     /// Removes a source and every descriptor it watched must already be unwatched.
@@ -148,6 +203,7 @@ public final class IOThread: @unchecked Sendable {
             if let box = pollBoxes.removeValue(forKey: registration.slot) { retiredThisTurn.append(box) }
         }
         slots[registration.slot] = nil
+        generations[registration.slot] &+= 1
         freeSlots.append(registration.slot)
     }
 
@@ -180,9 +236,13 @@ public final class IOThread: @unchecked Sendable {
         }
     }
 
+    /// An epoll token: generation (8 bits), slot (24 bits), the source's own token (32 bits).
     private static func token(_ registration: IORegistration, _ token: UInt32) -> UInt64 {
-        UInt64(registration.slot) << 32 | UInt64(token)
+        UInt64(registration.generation) << 56 | UInt64(registration.slot) << 32 | UInt64(token)
     }
+
+    /// Slots fit in 24 bits of the token, and the all-ones slot is left to `Epoll.wakeToken`.
+    static let maxSlots = (1 << 24) - 1
 
     // MARK: The loop
 
@@ -201,9 +261,19 @@ public final class IOThread: @unchecked Sendable {
     }
 
     private func run() {
-        threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
         _ = cweft_set_thread_name(String(name.prefix(15)))
-        if let cpu { _ = cweft_pin_current_thread(Int32(cpu)) }
+        // Pinned before anything runs here and before `start` learns the thread exists:
+        // a refusal stops the thread and is thrown from `init`.
+        if !affinity.isEmpty {
+            do throws(SystemError) {
+                try ThreadAffinity.setCurrent(affinity)
+            } catch {
+                pinningErrno.store(error.errno, ordering: .relaxed)
+                threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
+                return
+            }
+        }
+        threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
         var idleSince: UInt64 = 0
         var turn: UInt = 0
         while running.load(ordering: .relaxed) {
@@ -235,6 +305,8 @@ public final class IOThread: @unchecked Sendable {
                 sleepUntilWoken()
             }
         }
+        // From here on `execute` refuses jobs; those accepted before still run.
+        jobs.withLock { $0.isClosed = true }
         _ = runJobs()
         finished.withLock { $0 = true }
     }
@@ -242,8 +314,8 @@ public final class IOThread: @unchecked Sendable {
     private func runJobs() -> Int {
         hasJobs.store(false, ordering: .sequentiallyConsistent)
         let batch = jobs.withLock { queue -> [@Sendable () -> Void] in
-            let taken = queue
-            queue.removeAll(keepingCapacity: true)
+            let taken = queue.pending
+            queue.pending.removeAll(keepingCapacity: true)
             return taken
         }
         for job in batch { job() }
@@ -258,8 +330,9 @@ public final class IOThread: @unchecked Sendable {
                 epoll.drainWake()
                 continue
             }
-            let slot = Int(token >> 32)
-            if slot < slots.count, let source = slots[slot] {
+            let slot = Int(truncatingIfNeeded: token >> 32) & 0xFF_FFFF
+            // A source deregistered earlier in this batch may have given its slot to a new one.
+            if slot < slots.count, generations[slot] == UInt8(truncatingIfNeeded: token >> 56), let source = slots[slot] {
                 source.descriptorReady(token: UInt32(truncatingIfNeeded: token), events: eventBits[index])
             }
         }
@@ -293,4 +366,22 @@ public final class IOThread: @unchecked Sendable {
         sleeping.store(false, ordering: .relaxed)
         for source in memoryPollers { source.didWake() }
     }
+}
+
+/// Jobs handed to an IO thread, and whether it still takes them.
+private struct JobQueue {
+    var pending: [@Sendable () -> Void] = []
+    var isClosed = false
+
+    mutating func accept(_ job: @escaping @Sendable () -> Void) -> Bool {
+        guard !isClosed else { return false }
+        pending.append(job)
+        return true
+    }
+}
+
+/// A job handed to an IO thread after it shut down: it did not run.
+public struct IOThreadStopped: Error, Sendable, CustomStringConvertible {
+    public let thread: String
+    public var description: String { "IO thread \(thread) has shut down and runs no more jobs" }
 }

@@ -11,7 +11,9 @@ public struct InOrderDelivery: ~Copyable {
     @usableFromInline var assembledSerial: UInt64 = 0
     @usableFromInline var assembledHeld = false
 
-    public init(limits: FrameLimits) { assembler = FragmentAssembler(limits: limits) }
+    public init(limits: FrameLimits, reassembly: ReassemblyLimits = ReassemblyLimits()) {
+        assembler = FragmentAssembler(limits: limits, reassembly: reassembly)
+    }
 
     /// What the transport does after `deliver`.
     public enum Outcome: Equatable {
@@ -49,6 +51,7 @@ public struct InOrderDelivery: ~Copyable {
         if assembledHeld {
             guard assembledCursor.position == assembledSerial else { return .blocked }
             assembledHeld = false
+            assembler.releaseIdleMemory()
         }
         return .ready
     }
@@ -91,7 +94,10 @@ public struct InOrderDelivery: ~Copyable {
                 header: whole, payload: assembler.messageBytes, releaseCursor: assembledCursor.pointer,
                 releasePosition: assembledSerial),
             on: connection)
-        if assembledCursor.position == assembledSerial { return .next }
+        if assembledCursor.position == assembledSerial {
+            assembler.releaseIdleMemory()
+            return .next
+        }
         assembledHeld = true
         return .nextThenPause
     }

@@ -79,11 +79,14 @@ public struct TransportContext: Sendable {
     public var connectTimeout: Duration
     /// How long a connection may stay silent before its peer is declared lost.
     public var idleTimeout: Duration
+    /// Memory bounds for reassembling fragmented messages (per connection and per process).
+    public var reassembly: ReassemblyLimits
 
     public init(
         runtime: IORuntime, node: NodeIdentity = .random(), secret: ClusterSecret? = nil,
         limits: FrameLimits = FrameLimits(), logger: Logger = Logger(label: "weft"),
-        connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30)
+        connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30),
+        reassembly: ReassemblyLimits = ReassemblyLimits()
     ) {
         self.runtime = runtime
         self.node = node
@@ -92,6 +95,7 @@ public struct TransportContext: Sendable {
         self.logger = logger
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.reassembly = reassembly
     }
 }
 

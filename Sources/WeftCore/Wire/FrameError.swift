@@ -10,6 +10,8 @@ public enum FrameError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(have: Int, need: Int)
     case unexpectedKind(MessageKind, state: String)
     case malformedPayload(String)
+    /// Reassembling the message would pass the process's `reassembly.process-bytes` budget.
+    case reassemblyOverBudget(need: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum FrameError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncated(let have, let need): return "connection ended inside a frame (\(have) of \(need) bytes)"
         case .unexpectedKind(let k, let state): return "unexpected \(k) frame while \(state)"
         case .malformedPayload(let why): return "malformed payload: \(why)"
+        case .reassemblyOverBudget(let need, let limit):
+            return "reassembling this message needs \(need) more bytes, over the process's reassembly budget of \(limit)"
         }
     }
 }

@@ -2,6 +2,7 @@
 // CPU affinity and the pause instruction.
 #ifndef CWEFT_CORE_H
 #define CWEFT_CORE_H
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -41,8 +42,13 @@ static const int CWEFT_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 static const int CWEFT_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
 static const int CWEFT_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
 
-/// Pins the calling thread to one CPU. corresponding C function: `sched_setaffinity`.
-int cweft_pin_current_thread(int cpu);
+/// Lets the calling thread run on `count` CPUs only; -1 with errno on failure (EINVAL: none
+/// of them is in the thread's cpuset or online). corresponding C function: `sched_setaffinity`.
+int cweft_set_current_thread_affinity(const int *cpus, int count);
+
+/// Writes the CPUs the calling thread may run on (its cpuset) into `cpus`, at most `max`;
+/// returns how many, or -1 with errno. corresponding C function: `sched_getaffinity`.
+int cweft_get_current_thread_affinity(int *cpus, int max);
 
 /// Monotonic nanoseconds (vDSO, no syscall).
 static inline uint64_t cweft_now_ns(void) {
@@ -58,6 +64,15 @@ static inline void cweft_cpu_relax(void) {
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/// Makes every page of `[base, base + bytes)` present by rewriting one byte per page
+/// (volatile, so the compiler keeps the store; the contents do not change).
+static inline void cweft_touch_pages(void *base, size_t bytes, size_t page) {
+    for (size_t offset = 0; offset < bytes; offset += page) {
+        volatile unsigned char *byte = (volatile unsigned char *)base + offset;
+        *byte = *byte;
+    }
 }
 
 /// Names the calling thread (15 characters at most). corresponding C function: `pthread_setname_np`.

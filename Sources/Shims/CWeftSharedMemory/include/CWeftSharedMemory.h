@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Anonymous memory with a descriptor; freed when the last mapping and descriptor go.
+/// Anonymous memory with a descriptor, sealable; freed when the last mapping and descriptor go.
 int cweft_memfd_create(const char *name);
+/// Fixes the memfd's size for good: `fcntl(F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)`.
+int cweft_memfd_seal_size(int fd);
+/// 1 when the memfd's size is sealed as `cweft_memfd_seal_size` does, 0 when not, -1 when
+/// it is not a sealable memfd. corresponding C function: `fcntl(F_GET_SEALS)`.
+int cweft_memfd_is_size_sealed(int fd);
 /// A descriptor that becomes readable when process `pid` exits. corresponding syscall: `pidfd_open`.
 int cweft_pidfd_open(int pid);
 /// The peer's pid and uid on a connected Unix socket (SO_PEERCRED).
@@ -23,11 +28,13 @@ int cweft_accept_nonblocking(int fd);
 /// One message with up to `nfds` descriptors attached. Returns bytes sent or -1.
 long cweft_send_with_fds(int fd, const void *buf, size_t len, const int *fds, int nfds);
 /// Receives one message and up to `maxfds` descriptors (*nfds tells how many; extra ones are closed).
-/// Returns bytes received, 0 at end of stream, -1 on error (errno set).
+/// Returns bytes received, 0 at end of stream, -1 on error (errno set). A truncated message
+/// (MSG_TRUNC, MSG_CTRUNC) is an error (EMSGSIZE) and its descriptors are closed.
 long cweft_recv_with_fds(int fd, void *buf, size_t len, int *fds, int maxfds, int *nfds);
 
 static inline uint64_t cweft_load_acquire_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void cweft_store_release_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint64_t cweft_load_u64_seq_cst(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline uint32_t cweft_load_u32_seq_cst(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void cweft_store_u32_seq_cst(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 static inline uint32_t cweft_load_acquire_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }

@@ -122,6 +122,16 @@ void cweft_tcp_set_port(struct sockaddr_storage *address, uint16_t port);
 
 static inline int cweft_tcp_family(const struct sockaddr_storage *address) { return address->ss_family; }
 
+/// The uid owning the TCP socket whose own address is `local` and whose peer is `remote`,
+/// from the kernel's socket table (one exact NETLINK_SOCK_DIAG / inet_diag request).
+/// 0 on success; -1 with errno set (ENOENT: no such socket, or inet_diag is not loaded).
+/// corresponding C functions: `socket(AF_NETLINK, NETLINK_SOCK_DIAG)`, `sendto`, `recv`.
+int cweft_tcp_diag_uid(const struct sockaddr_storage *local, const struct sockaddr_storage *remote, uint32_t *uid);
+
+/// Writes `address` as the kernel prints it in /proc/net/tcp and tcp6 (`0100007F:1F90`:
+/// the address's 32-bit words as stored, in hex, then the port); 0 on success.
+int cweft_tcp_proc_key(const struct sockaddr_storage *address, char *text, size_t capacity);
+
 /// Monotonic nanoseconds (vDSO, no syscall).
 static inline uint64_t cweft_tcp_now_ns(void) {
     struct timespec ts;

@@ -1,0 +1,124 @@
+import Synchronization
+import WeftCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The send side: reservations in the registered send slots, one send work request per
+/// commit, and the IO thread's control frames (handshake, credit, close) in slots of their own.
+extension VerbsConnection {
+    // MARK: Reserve and commit (any sender thread)
+
+    public func reserve(capacity: Int) throws(TransportError) -> SendReservation {
+        sendLock?.lock()
+        guard phase.load(ordering: .relaxed) == Phase.open.rawValue else {
+            sendLock?.unlock()
+            throw closedError()
+        }
+        guard capacity >= 0, capacity <= maxReservation else {
+            sendLock?.unlock()
+            throw .messageTooLarge(size: capacity, limit: maxReservation)
+        }
+        // A free slot (sends complete in order) and a posted receive at the peer (a credit).
+        guard tail &- completedSends.load(ordering: .acquiring) < slotCount,
+            credits.load(ordering: .acquiring) > 0
+        else {
+            sendLock?.unlock()
+            throw .wouldBlock
+        }
+        let frame = sendBase + Int(tail % slotCount) * slotBytes
+        return SendReservation(frame: frame, capacity: capacity, token: tail, hooks: reservationHooks)
+    }
+
+    /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
+    var reservationHooks: ReservationHooks {
+        ReservationHooks(
+            context: Unmanaged.passUnretained(self).toOpaque(),
+            commit: { context, frame, token, length in
+                Unmanaged<VerbsConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.commitReservation(frame: frame, token: token, payloadLength: length)
+                }
+            },
+            abandon: { context, _ in
+                Unmanaged<VerbsConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.sendLock?.unlock() }
+            })
+    }
+
+    /// Posts the frame as one send: inline when it fits, signalled every `signalInterval`
+    /// sends and whenever it takes the last free slot (so a full ring always has a
+    /// completion coming that frees it). corresponding C function: `ibv_post_send`.
+    @inline(__always)
+    func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, payloadLength: UInt32) {
+        let length = FrameLayout.headerSize + Int(payloadLength)
+        tail = token &+ 1
+        credits.subtract(1, ordering: .relaxed)
+        let signaled =
+            tail &- lastSignaled >= signalInterval || tail &- completedSends.load(ordering: .relaxed) >= slotCount
+        if signaled { lastSignaled = tail }
+        let code = VerbsSyscalls.postSend(
+            qp, id: Self.workID(.send, token), frame, length: length, lkey: lkey, signaled: signaled,
+            inline: length <= inlineLimit)
+        sendCount.add(1, ordering: .relaxed)
+        sendLock?.unlock()
+        if code != 0 { recordSendFailure(code) }
+    }
+
+    /// A post failed (any thread): the IO thread ends the connection.
+    func recordSendFailure(_ code: Int32) {
+        guard sendFailure.compareExchange(expected: 0, desired: code, ordering: .relaxed).exchanged else { return }
+        ioThread.execute { [self] in
+            lost(portDownSentence() ?? SystemError("ibv_post_send", errno: code).description)
+        }
+    }
+
+    // MARK: Control frames (IO thread, or the connector's thread before the IO thread takes over)
+
+    /// Posts a control frame (signalled); false when all control slots are in flight.
+    @discardableResult
+    func postControl(kind: MessageKind, payload: UnsafeRawBufferPointer) -> Bool {
+        guard controlPosted &- controlCompleted < UInt64(VerbsConfiguration.controlSlots) else { return false }
+        let slot = controlBase + Int(controlPosted % UInt64(VerbsConfiguration.controlSlots)) * VerbsConfiguration.controlSlotBytes
+        let count = min(payload.count, VerbsConfiguration.controlSlotBytes - FrameLayout.headerSize)
+        FrameHeader(kind: kind, payloadLength: UInt32(count)).encode(to: slot)
+        if count > 0 { (slot + FrameLayout.headerSize).copyMemory(from: payload.baseAddress!, byteCount: count) }
+        let length = FrameLayout.headerSize + count
+        let code = VerbsSyscalls.postSend(
+            qp, id: Self.workID(.control, controlPosted), slot, length: length, lkey: lkey, signaled: true,
+            inline: length <= inlineLimit)
+        guard code == 0 else {
+            recordSendFailure(code)
+            return false
+        }
+        controlPosted &+= 1
+        return true
+    }
+
+    func postControl(_ frame: HandshakeFrame) -> Bool {
+        frame.payload.withUnsafeBytes { postControl(kind: frame.kind, payload: $0) }
+    }
+
+    /// Grants the peer the receive buffers reposted since the last grant.
+    func returnCredits() {
+        var count = UInt32(creditsToReturn).littleEndian
+        let posted = withUnsafeBytes(of: &count) { postControl(kind: .credit, payload: $0) }
+        if posted { creditsToReturn = 0 }
+    }
+
+    /// A send, control or RDMA READ work request completed (IO thread).
+    @inline(__always)
+    func sendCompleted(kind: WorkKind, value: UInt64) {
+        switch kind {
+        case .send:
+            completedSends.store(value &+ 1, ordering: .releasing)
+        case .control:
+            controlCompleted = value &+ 1
+            if closeQueued && value == closePosition {
+                closeCompleted = true
+                finishCloseIfDone()
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,97 @@
+# shellcheck shell=bash disable=SC2034  # LAB_* are read by scripts/lab-stage
+# Lab suite: one VM, Weft's verbs transport on Soft-RoCE (rxe0). Weft's own binaries:
+# `weft info` reports the device, `weft pingpong --transport verbs` (which starts its own
+# `weft serve` at the VM's RDMA address, never loopback) completes with credits and no RNR,
+# a listener refuses to start beyond loopback without a secret, and a locked-memory limit
+# that is too low fails with the sentence that names it.
+LAB_NODES=1
+LAB_TIMEOUT=400
+
+_weft() { "$(lab_binary weft)" "$@"; }
+
+_secret() {
+    local file="$WEFT_LAB_SUITE_RESULTS/verbs-secret"
+    [ -f "$file" ] || { head -c 32 /dev/urandom >"$file" && chmod 600 "$file"; }
+    echo "$file"
+}
+
+# Sum of the rxe port's receiver-not-ready counters (must not move).
+_rnr_events() {
+    local dir="/sys/class/infiniband/$WEFT_LAB_RDMA_DEV/ports/1/hw_counters" total=0 f v
+    for f in "$dir"/*rnr*; do
+        [ -r "$f" ] || continue
+        v=$(cat "$f")
+        total=$((total + v))
+    done
+    echo "$total"
+}
+
+_info_lists_device() {
+    local out="$WEFT_LAB_SUITE_RESULTS/info.json"
+    _weft info --json >"$out" || return 1
+    cat "$out"
+    grep -q "\"verbs\":{\"devices\":\[{\"name\":\"$WEFT_LAB_RDMA_DEV\"" "$out" &&
+        grep -q '"state":"ACTIVE"' "$out" &&
+        grep -q '"link_layer":"Ethernet"' "$out" &&
+        grep -q '{"name":"verbs","available":true' "$out"
+}
+
+# _pingpong SIZE COUNT: the JSON result has rtt_p50_ns.
+_pingpong() {
+    local out="$WEFT_LAB_SUITE_RESULTS/pingpong-$1.json"
+    _weft pingpong --transport verbs --size "$1" --count "$2" --warmup 100 --timeout 240 \
+        --secret-file "$(_secret)" --json >"$out" || { cat "$out"; return 1; }
+    cat "$out"
+    grep -q '"transport":"verbs"' "$out" && grep -Eq '"rtt_p50_ns":[1-9]' "$out"
+}
+
+# Many small messages one way (credits are what keeps the receiver's queue from running dry).
+_rate() {
+    local out="$WEFT_LAB_SUITE_RESULTS/rate.json"
+    _weft rate --transport verbs --size 64 --count 20000 --timeout 240 --secret-file "$(_secret)" --json >"$out" ||
+        { cat "$out"; return 1; }
+    cat "$out"
+    grep -q '"transport":"verbs"' "$out"
+}
+
+_no_rnr() {
+    local before=$1 after
+    after=$(_rnr_events)
+    echo "RNR events before $before, after $after"
+    [ "$after" = "$before" ]
+}
+
+_refuses_without_secret() {
+    local out="$WEFT_LAB_SUITE_RESULTS/no-secret.txt"
+    if timeout 60 "$(lab_binary weft)" serve --transport verbs --listen "$WEFT_LAB_ADDR:7479" >"$out" 2>&1; then
+        cat "$out"
+        return 1
+    fi
+    cat "$out"
+    grep -q "without a cluster secret" "$out"
+}
+
+_memlock_sentence() {
+    local out="$WEFT_LAB_SUITE_RESULTS/memlock.txt" weft
+    weft=$(lab_binary weft) || return 1
+    if setpriv --bounding-set=-ipc_lock -- sh -c "ulimit -l 64; exec '$weft' pingpong --transport verbs --size 8 --count 10 --timeout 60 --secret-file '$(_secret)'" >"$out" 2>&1; then
+        cat "$out"
+        return 1
+    fi
+    cat "$out"
+    grep -q "locked-memory limit (RLIMIT_MEMLOCK" "$out" && grep -q "LimitMEMLOCK=infinity" "$out"
+}
+
+lab_run() {
+    local rnr_before
+    rnr_before=$(_rnr_events)
+    lab_check "weft info --json reports $WEFT_LAB_RDMA_DEV with an active Ethernet port and verbs available" _info_lists_device
+    lab_check "weft pingpong over verbs, 8 B x 2000, at $WEFT_LAB_ADDR with a secret" _pingpong 8 2000
+    lab_check "weft pingpong over verbs, 4 KiB x 500" _pingpong 4096 500
+    lab_check "weft pingpong over verbs, 64 KiB x 50 (fragmented)" _pingpong 65536 50
+    lab_check "weft rate over verbs, 20000 x 64 B" _rate
+    lab_check "no receiver-not-ready events on $WEFT_LAB_RDMA_DEV during the runs" _no_rnr "$rnr_before"
+    lab_check "weft serve --transport verbs refuses $WEFT_LAB_ADDR without a secret" _refuses_without_secret
+    lab_check "a 64 KiB memlock limit fails with the sentence that names it" _memlock_sentence
+    lab_checks_done
+}
