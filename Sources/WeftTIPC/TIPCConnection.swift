@@ -61,6 +61,8 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
 
     // Send side, grouped by writer thread a cache line apart (as in TCPConnection).
     let sendBase: UnsafeMutableRawPointer
+    /// The mapping under `sendBase`: the ring, the close frame and slack.
+    let sendBytes: Int
     let sendCapacity: UInt64
     let sendMask: UInt64
     let closeFrame: UnsafeMutableRawPointer
@@ -127,9 +129,10 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
 
         sendCapacity = UInt64(configuration.sendBufferBytes)
         sendMask = sendCapacity - 1
-        sendBase = .allocate(
-            byteCount: configuration.sendBufferBytes + FrameLayout.headerSize + Self.maxCloseReason + 64,
-            alignment: 64)
+        // Ring and slots on the plan's node (docs/numa.md), like TCP's buffers.
+        let memoryNode = context.runtime.placement.memoryNode
+        sendBytes = configuration.sendBufferBytes + FrameLayout.headerSize + Self.maxCloseReason + 64
+        sendBase = NodeLocalMemory.allocate(byteCount: sendBytes, node: memoryNode, label: "tipc send ring")
         closeFrame = sendBase + configuration.sendBufferBytes
         batchBases = .allocate(capacity: TIPCSyscalls.batchLimit)
         batchLengths = .allocate(capacity: TIPCSyscalls.batchLimit)
@@ -137,7 +140,8 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
 
         slotCount = configuration.receiveSlots
         slotStride = (TIPCSyscalls.maxMessageBytes + 63) & ~63
-        slotMemory = .allocate(byteCount: slotStride * slotCount, alignment: 64)
+        slotMemory = NodeLocalMemory.allocate(
+            byteCount: slotStride * slotCount, node: memoryNode, label: "tipc receive slots")
         slotBases = .allocate(capacity: slotCount)
         slotLengths = .allocate(capacity: slotCount)
         for index in 0..<slotCount { slotBases[index] = slotMemory + index * slotStride }
@@ -148,7 +152,7 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
 
     deinit {
         if !terminated { TIPCSyscalls.close(fd) }
-        sendBase.deallocate()
+        NodeLocalMemory.deallocate(sendBase, byteCount: sendBytes)
         batchBases.deallocate()
         batchLengths.deallocate()
         batchEnds.deallocate()
@@ -157,7 +161,7 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         // A handler may still hold the last frame, which points into a slot: leave the
         // slots to it rather than free memory a frame can read (rare: a connection dropped
         // while its last frame was never released).
-        if !delivery.isHolding { slotMemory.deallocate() }
+        if !delivery.isHolding { NodeLocalMemory.deallocate(slotMemory, byteCount: slotStride * slotCount) }
     }
 
     /// One reservation holds at most one TIPC message's payload (and half the ring).

@@ -190,6 +190,16 @@ enum TIPCSyscalls {
             kind: kind, address: TIPCServiceAddress(type: raw.type, instance: raw.lower),
             port: TIPCPort(node: raw.port.node, ref: raw.port.ref))
     }
+
+    /// This node's bearers; empty when TIPC is not loaded or the kernel would not say
+    /// (placement then follows the process's CPUs). Corresponding C call: a generic-netlink
+    /// dump of TIPC_NL_BEARER_GET.
+    static func bearers() -> [TIPCBearer] {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+            guard let base = buffer.baseAddress, cweft_tipc_bearers(base, buffer.count) >= 0 else { return [] }
+            return TIPCBearer.parse(String(cString: base))
+        }
+    }
 }
 
 enum TIPCClock {

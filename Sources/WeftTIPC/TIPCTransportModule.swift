@@ -25,6 +25,8 @@ public enum TIPCTransportModule {
             }
             return TIPCTransport(context: context, configuration: TIPCConfiguration(configuration))
         },
+        // TIPC traffic leaves through the node's bearers, whatever the service address.
+        device: { _, _ in TIPCBearer.placementDevice(among: TIPCSyscalls.bearers()) },
         unmetRequirement: { configuration in
             configuration.secretFile == nil && !configuration.allowUnauthenticatedPeers
                 ? "no cluster secret (TIPC needs --secret-file, or allow-unauthenticated-peers=true)" : nil

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Histogram
 import WeftCore
+import WeftNUMA
 
 /// `weft pingpong`: round-trip latency between this process and a `weft serve`.
 struct PingPong: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct PingPong: AsyncParsableCommand {
             the next request from inside the receive handler. Percentiles come from an HDR \
             histogram of the measured round trips (after --warmup); msgs_per_sec is round trips \
             per second. --json prints one object: transport, size, count, progress, rtt_p50_ns, \
-            rtt_p99_ns, rtt_p999_ns, msgs_per_sec.
+            rtt_p99_ns, rtt_p999_ns, msgs_per_sec, placement (node, io_cpus, device, reason).
             """)
 
     @OptionGroup var common: CommonOptions
@@ -51,10 +52,10 @@ struct PingPong: AsyncParsableCommand {
         client.start(on: session.connection)
         try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the ping-pong failed") }
-        report(client, transport: session.node.descriptor.name, progress: session.node.configuration.progress)
+        report(client, transport: session.node.descriptor.name, progress: session.node.configuration.progress, placement: session.node.placement)
     }
 
-    private func report(_ client: PingPongClient, transport: String, progress: ProgressMode) {
+    private func report(_ client: PingPongClient, transport: String, progress: ProgressMode, placement: PlacementPlan) {
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
         for index in 0..<count { _ = histogram.record(max(client.samples[index], 1)) }
         let p50 = histogram.valueAtPercentile(50)
@@ -69,6 +70,7 @@ struct PingPong: AsyncParsableCommand {
                     ("progress", .string(progress.rawValue)), ("rtt_p50_ns", .integer(Int(p50))),
                     ("rtt_p99_ns", .integer(Int(p99))), ("rtt_p999_ns", .integer(Int(p999))),
                     ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
+                    ("placement", PlacementReport.json(.success(placement))),
                 ]).text)
             return
         }
@@ -79,6 +81,7 @@ struct PingPong: AsyncParsableCommand {
               round trip p99    \(p99) ns
               round trip p99.9  \(p999) ns
               round trips/s     \(Int(rate.rounded()))
+              placement         \(placement)
             """)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WeftCore
+import WeftNUMA
 
 /// `weft rate`: one-way message rate from this process to a `weft serve`.
 struct Rate: AsyncParsableCommand {
@@ -20,7 +21,7 @@ struct Rate: AsyncParsableCommand {
             peer); --progress applies as given to the peer, pinned to --peer-cpu. Without \
             --connect the peer is a `weft serve` started from this executable and stopped at the end.
 
-            --json prints one object: transport, size, count, progress, msgs_per_sec, bytes_per_sec.
+            --json prints one object: transport, size, count, progress, msgs_per_sec, bytes_per_sec, placement.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -70,10 +71,12 @@ struct Rate: AsyncParsableCommand {
         }
         let seconds = Double(client.finishedAt &- started) / 1e9
         let messagesPerSecond = seconds > 0 ? Double(count) / seconds : 0
-        report(transport: session.node.descriptor.name, progress: requested, rate: messagesPerSecond, seconds: seconds)
+        report(
+            transport: session.node.descriptor.name, progress: requested, rate: messagesPerSecond, seconds: seconds,
+            placement: session.node.placement)
     }
 
-    private func report(transport: String, progress: ProgressMode, rate: Double, seconds: Double) {
+    private func report(transport: String, progress: ProgressMode, rate: Double, seconds: Double, placement: PlacementPlan) {
         let bytesPerSecond = rate * Double(measurement.size)
         if measurement.json {
             Output.line(
@@ -82,6 +85,7 @@ struct Rate: AsyncParsableCommand {
                     ("progress", .string(progress.rawValue)),
                     ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
                     ("bytes_per_sec", .number(bytesPerSecond.rounded())),
+                    ("placement", PlacementReport.json(.success(placement))),
                 ]).text)
             return
         }
@@ -90,6 +94,7 @@ struct Rate: AsyncParsableCommand {
             rate over \(transport), progress \(progress.rawValue) (peer), \(measurement.size)-byte payloads, \(count) messages in \(format3(seconds)) s (\(onlineCPUCount()) CPUs online)
               messages/s  \(Int(rate.rounded()))
               bytes/s     \(Int(bytesPerSecond.rounded()))
+              placement   \(placement)
             """)
     }
 }

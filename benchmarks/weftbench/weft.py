@@ -23,9 +23,10 @@ def weft(command, transport, progress):
                 return {"value": result["rtt_p50_ns"] / 2.0,
                         "one_way_p99_ns": result["rtt_p99_ns"] / 2.0,
                         "one_way_p999_ns": result["rtt_p999_ns"] / 2.0,
-                        "count": result["count"]}
+                        "count": result["count"], "placement": result.get("placement")}
             return {"value": float(result["msgs_per_sec"]),
-                    "bytes_per_sec": result.get("bytes_per_sec"), "count": result["count"]}
+                    "bytes_per_sec": result.get("bytes_per_sec"), "count": result["count"],
+                    "placement": result.get("placement")}
         except KeyError as error:
             raise RunFailed(f"weft: JSON lacks {error}")
         except (TypeError, ValueError) as error:

@@ -2,7 +2,8 @@
 # Lab suite: Weft's own NUMA placement in the two-node guest (node0 = CPU 0,
 # node1 = CPU 1, the NIC eth0 and its Soft-RoCE device rxe0 on node 1).
 # Proves with the weft binary: `weft info --json` sees the topology and plans
-# tcp on node 1; a running tcp node's IO threads are pinned to CPU 1 and its
+# tcp, tipc and verbs on node 1; `weft pingpong --json` records its plan; a tipc
+# ping-pong's IO thread and buffers follow its eth0 bearer to node 1; a running tcp node's IO threads are pinned to CPU 1 and its
 # buffers sit on node 1 (read back from the kernel's /proc/PID/numa_maps at the
 # addresses Weft logs); `numa-node 1` does the same for shm rings; a CPU the
 # cpuset forbids stops `weft serve` with one sentence.
@@ -22,9 +23,13 @@ assert all(n["memory_bytes"] > 0 for n in numa["nodes"]), numa["nodes"]
 devices = {(d["name"], d["kind"]): d["node"] for d in numa["devices"]}
 assert devices.get(("eth0", "net")) == 1, devices
 assert devices.get(("rxe0", "rdma")) == 1, devices
-tcp = next(t for t in info["transports"] if t["name"] == "tcp")
-assert tcp["placement"]["node"] == 1 and tcp["placement"]["io_cpus"] == [1], tcp
-print("tcp placement:", tcp["placement"])
+plans = {t["name"]: t["placement"] for t in info["transports"]}
+# tcp follows the default route's NIC, tipc its eth0 bearer, verbs the rxe0 device.
+for name, device in (("tcp", "eth0"), ("tipc", "eth0"), ("verbs", "rxe0")):
+    plan = plans[name]
+    assert plan["node"] == 1 and plan["io_cpus"] == [1] and plan["device"] == device, (name, plan)
+    print(name, "placement:", plan)
+assert plans["shm"]["device"] is None, plans["shm"]
 PY
 }
 
@@ -57,7 +62,7 @@ _thread_on_cpu1() {
     [ "$cpus" = 1 ]
 }
 
-# _buffers_on_node1 PID LOG LABEL: every buffer LABEL that process PID logged (at its
+# _buffers_on_node1 PID LOG LABEL: the last buffer LABEL that process PID logged (at its
 # address, `numa: LABEL: BYTES bytes at 0x…, asked node 1, node 1: N pages`) is on node 1
 # by Weft's move_pages count and by the kernel's /proc/PID/numa_maps for that mapping.
 _buffers_on_node1() {
@@ -66,6 +71,10 @@ import re, sys
 pid, log, label = sys.argv[1], sys.argv[2], sys.argv[3]
 lines = [l for l in open(log, errors="replace") if f"numa: {label}:" in l]
 assert lines, f"no '{label}' line in {log}"
+# The live connection's buffer is the last one logged (a connect attempt that failed
+# before the peer published its name has unmapped its own).
+print(f"{label}: {len(lines)} logged, checking the last")
+lines = lines[-1:]
 # Adjacent mappings with the same policy merge into one VMA: find the one holding the
 # buffer (/proc/PID/maps), then its numa_maps line (keyed by the VMA's start).
 ranges = []
@@ -105,6 +114,19 @@ _wait_for() {
 # _stop PID...: SIGINT (weft stops cleanly), then wait for them.
 _stop() { kill -INT "$@" 2>/dev/null; wait "$@" 2>/dev/null; true; }
 
+# _pingpong_records_its_plan PORT: a short ping-pong to the running server prints its
+# placement in its JSON.
+_pingpong_records_its_plan() {
+    "$WEFT" pingpong --transport tcp --connect "$WEFT_LAB_ADDR:$1" --secret-file "$SECRET" --count 100 --json \
+        >"$R/pp-plan.json" 2>"$R/pp-plan.err" || { cat "$R/pp-plan.err"; return 1; }
+    /usr/bin/python3 - "$R/pp-plan.json" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))["placement"]
+print("pingpong placement:", plan)
+assert plan["node"] == 1 and plan["io_cpus"] == [1] and plan["device"] == "eth0", plan
+PY
+}
+
 _tcp_node_is_on_node1() {
     local port=7411 serve client ok=0
     "$WEFT" serve --transport tcp --listen "$WEFT_LAB_ADDR:$port" --secret-file "$SECRET" --log-level debug \
@@ -121,11 +143,30 @@ _tcp_node_is_on_node1() {
         lab_check "weft serve's TCP send buffer is on node 1" _buffers_on_node1 $serve "$R/tcp-serve.log" "tcp send buffer"
         lab_check "weft serve's TCP receive buffer is on node 1" _buffers_on_node1 $serve "$R/tcp-serve.log" "tcp receive buffer"
         lab_check "the client's TCP buffers are on node 1" _buffers_on_node1 $client "$R/tcp-client.log" "tcp send buffer"
+        lab_check "weft pingpong --json records its plan: node 1, CPU 1, eth0" _pingpong_records_its_plan $port
     else
         ok=1
     fi
     _stop $client $serve
     grep -h "placement of" "$R/tcp-serve.log" "$R/tcp-client.log"
+    return $ok
+}
+
+# TIPC follows its eth0 bearer: a ping-pong (with the peer it starts) keeps a connection
+# open while its IO thread and its ring and receive slots are checked.
+_tipc_node_is_on_node1() {
+    local client ok=0
+    "$WEFT" pingpong --transport tipc --secret-file "$SECRET" --count 2000000 --warmup 0 --timeout 200 \
+        --log-level debug >"$R/tipc-client.out" 2>"$R/tipc-client.log" &
+    client=$!
+    if _wait_for "$R/tipc-client.log" "numa: tipc receive slots:"; then
+        lab_check "tipc: the ping-pong client's IO thread weft-pp-0 is pinned to node 1's CPU" _thread_on_cpu1 $client weft-pp-0
+        lab_check "tipc: the client's send ring is on node 1" _buffers_on_node1 $client "$R/tipc-client.log" "tipc send ring"
+        lab_check "tipc: the client's receive slots are on node 1" _buffers_on_node1 $client "$R/tipc-client.log" "tipc receive slots"
+    else
+        ok=1
+    fi
+    _stop $client
     return $ok
 }
 
@@ -157,9 +198,10 @@ lab_run() {
     # For the record (compared with Tests/NUMASnapshots/lab-numa2): what the reader walks.
     readlink -f "/sys/class/net/$WEFT_LAB_IFACE/device" "/sys/class/infiniband/$WEFT_LAB_RDMA_DEV" 2>&1
     cat "/sys/class/infiniband/$WEFT_LAB_RDMA_DEV/parent" 2>&1
-    lab_check "weft info --json: two nodes, eth0 and rxe0 on node 1, tcp planned on CPU 1" _info_json_shows_the_topology
+    lab_check "weft info --json: two nodes, eth0 and rxe0 on node 1, tcp, tipc and verbs planned on CPU 1" _info_json_shows_the_topology
     lab_check "taskset -c 0 weft serve --io-cpus 1 fails with one sentence naming the cpuset" _forbidden_cpu_is_one_sentence
     lab_check "a tcp serve/pingpong pair started and logged its buffers" _tcp_node_is_on_node1
     lab_check "an shm serve/pingpong pair with numa-node 1 started and logged its rings" _shm_with_numa_node_1
+    lab_check "a tipc pingpong started and logged its buffers" _tipc_node_is_on_node1
     lab_checks_done
 }

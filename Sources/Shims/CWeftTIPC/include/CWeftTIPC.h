@@ -110,6 +110,12 @@ int cweft_tipc_subscribe(int fd, uint32_t type, uint32_t lower, uint32_t upper, 
 /// corresponding C function: `recv` of a `struct tipc_event`.
 int cweft_tipc_read_event(int fd, cweft_tipc_event *event);
 
+/// Lists this node's TIPC bearers into `out` (`capacity` bytes, NUL-terminated), one per
+/// line as `NAME<TAB>LOCAL-IP`: the address only for UDP bearers. Returns how many, or -1
+/// with errno (ENOENT: TIPC is not loaded; ENOBUFS: `out` is too small).
+/// corresponding C call: a generic-netlink dump of TIPC_NL_BEARER_GET (`tipc bearer list`).
+int cweft_tipc_bearers(char *out, size_t capacity);
+
 /// Monotonic clock in nanoseconds. corresponding C function: `clock_gettime(CLOCK_MONOTONIC)`.
 uint64_t cweft_tipc_now_ns(void);
 
