@@ -17,6 +17,7 @@ public func weftFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
     fuzzHandshakePayload(input)
     fuzzHandshakes(input)
     fuzzFrameThenHandshake(input)
+    fuzzRendezvous(input)
     return 0
 }
 
@@ -88,6 +89,32 @@ private func fuzzFrameThenHandshake(_ input: UnsafeRawBufferPointer) {
     }
     let connector = ConnectorHandshake(node: NodeIdentity(high: 7, low: 8), secret: nil, maxFramePayload: 1 << 20)
     _ = try? connector.receiveReply(kind: header.kind, payload: payload)
+}
+
+/// `RendezvousReady.decode` and `RendezvousDone.decode` on the whole input and on what follows
+/// a header (as a verbs receiver meets them); what decodes re-encodes to the same bytes, and a
+/// ready frame never announces less than a header.
+private func fuzzRendezvous(_ input: UnsafeRawBufferPointer) {
+    var payloads = [input]
+    if input.count >= FrameLayout.headerSize, let base = input.baseAddress,
+        case .success(let header) = FrameHeader.decode(from: base, limits: FrameLimits()), header.kind.isRendezvous
+    {
+        let length = min(Int(header.payloadLength), input.count - FrameLayout.headerSize)
+        payloads.append(UnsafeRawBufferPointer(start: base + FrameLayout.headerSize, count: length))
+    }
+    for payload in payloads {
+        if let ready = try? RendezvousReady.decode(payload) {
+            precondition(Int(ready.frameLength) >= FrameLayout.headerSize, "a ready frame announced less than a header")
+            var copy = [UInt8](repeating: 0xAA, count: RendezvousReady.size)
+            copy.withUnsafeMutableBytes { ready.encode(to: $0.baseAddress!) }
+            precondition(copy.elementsEqual(payload), "rendezvousReady did not round-trip")
+        }
+        if let done = try? RendezvousDone.decode(payload) {
+            var copy = [UInt8](repeating: 0xAA, count: RendezvousDone.size)
+            copy.withUnsafeMutableBytes { done.encode(to: $0.baseAddress!) }
+            precondition(copy.elementsEqual(payload), "rendezvousDone did not round-trip")
+        }
+    }
 }
 
 private let fuzzSecret: ClusterSecret = try! ClusterSecret(bytes: Array("weft-fuzz-cluster-secret".utf8))

@@ -102,6 +102,9 @@ extension TCPConnection {
         case .hello, .helloReply, .auth:
             violation(.unexpectedKind(header.kind, state: "the connection is established"))
             return false
+        case .rendezvousReady, .rendezvousDone:
+            violation(.unexpectedKind(header.kind, state: "using a transport without RDMA rendezvous"))
+            return false
         }
     }
 

@@ -32,7 +32,8 @@ struct FrameHeaderTests {
     }
 
     @Test func kindValuesAreWireConstants() {
-        #expect(MessageKind.allCases.map(\.rawValue) == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(MessageKind.allCases.map(\.rawValue) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+        #expect(MessageKind.allCases.filter(\.isRendezvous) == [.rendezvousReady, .rendezvousDone])
         #expect(FrameFlags.moreFragments.rawValue == 1 && FrameFlags.fragment.rawValue == 2 && FrameFlags.error.rawValue == 4)
     }
 
@@ -43,7 +44,7 @@ struct FrameHeaderTests {
 
     @Test(arguments: [
         (0, UInt8(0x58), "badMagic"), (4, UInt8(2), "unsupportedVersion"), (5, UInt8(0), "unknownKind"),
-        (5, UInt8(10), "unknownKind"), (7, UInt8(0x80), "unknownFlags"), (28, UInt8(1), "reservedNotZero"),
+        (5, UInt8(12), "unknownKind"), (7, UInt8(0x80), "unknownFlags"), (28, UInt8(1), "reservedNotZero"),
     ])
     func rejectsACorruptedByte(offset: Int, value: UInt8, expected: String) {
         var bytes = encoded(FrameHeader(kind: .data, payloadLength: 8))

@@ -77,6 +77,8 @@ public struct InOrderDelivery: ~Copyable {
             return .close
         case .hello, .helloReply, .auth:
             return .violation(.unexpectedKind(header.kind, state: "connected"))
+        case .rendezvousReady, .rendezvousDone:
+            return .violation(.unexpectedKind(header.kind, state: "using a transport without RDMA rendezvous"))
         }
     }
 

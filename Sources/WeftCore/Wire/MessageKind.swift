@@ -18,7 +18,17 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case heartbeat = 8
     /// The sender is closing the connection in order (payload: optional UTF-8 reason).
     case close = 9
+    /// RDMA rendezvous (verbs only): a frame waits in the sender's registered memory for the
+    /// receiver to read (payload: `RendezvousReady`, 24 bytes). Uses one credit, as `data` does.
+    case rendezvousReady = 10
+    /// RDMA rendezvous (verbs only): the receiver has read the frame; the sender's memory is
+    /// free again (payload: `RendezvousDone`, 8 bytes). Uses no credit.
+    case rendezvousDone = 11
 
     /// Kinds that may only appear before the handshake completes.
     @inlinable public var isHandshake: Bool { self == .hello || self == .helloReply || self == .auth }
+
+    /// Kinds only a transport with RDMA rendezvous (verbs) accepts; every other transport
+    /// closes the connection they arrive on as a protocol violation.
+    @inlinable public var isRendezvous: Bool { self == .rendezvousReady || self == .rendezvousDone }
 }
