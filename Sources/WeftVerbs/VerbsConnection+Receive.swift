@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// The receive side (IO thread): batched CQ polling, receive completions queued in order
-/// and delivered one at a time in place, buffers reposted when released, credits returned.
+/// and delivered one at a time in place, buffers reposted when released, credits returned;
+/// a `rendezvousReady` becomes one RDMA READ into the read region, delivered in its turn.
 extension VerbsConnection {
     /// Polls the CQ in batches. Send completions are handled at once; receive completions
     /// queue in `receiveRing` in arrival order. corresponding C function: `ibv_poll_cq`.
@@ -46,6 +47,7 @@ extension VerbsConnection {
         switch delivery.pointee.resume() {
         case .blocked: return 0
         case .released:
+            // A held frame from the read region (heldBuffer -1) frees the region itself.
             if heldBuffer >= 0 {
                 let index = heldBuffer
                 heldBuffer = -1
@@ -54,6 +56,13 @@ extension VerbsConnection {
         case .ready: break
         }
         var work = 0
+        if readState != .idle {
+            // Frames behind a rendezvous wait for its READ: delivery stays in order.
+            guard readState == .read else { return 0 }
+            readState = .idle
+            work += 1
+            guard deliverRead() else { return work }
+        }
         while receiveHead != receiveTail && !terminated {
             let (index, length) = receiveRing[receiveHead & receiveRingMask]
             receiveHead &+= 1
@@ -127,6 +136,11 @@ extension VerbsConnection {
             repost(index, data: false)
             peerClosedInOrder(reason: reason)
             return false
+        case .rendezvousReady:
+            return startRead(buffer: index, payload: UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength)))
+        case .rendezvousDone:
+            return rendezvousDone(
+                buffer: index, payload: UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength)))
         case .hello, .helloReply, .auth:
             violation(.unexpectedKind(header.kind, state: "the connection is established"))
             return false
@@ -174,7 +188,7 @@ extension VerbsConnection {
 
     private func establish(_ outcome: HandshakeOutcome) {
         peer = PeerInfo(node: outcome.peerNode, address: peer.address, maxFramePayload: outcome.peerMaxFramePayload)
-        maxReservation = reservationLimit(peerMaxFramePayload: outcome.peerMaxFramePayload)
+        setSendLimits(peerMaxFramePayload: outcome.peerMaxFramePayload)
         acceptor = nil
         timerDeadline = 0
         phase.store(Phase.open.rawValue, ordering: .releasing)
@@ -228,7 +242,7 @@ extension VerbsConnection {
             let (auth, outcome) = try handshake.receiveReply(kind: header.kind, payload: bytes)
             guard postControl(auth) else { throw .handshakeFailed("cannot post the auth frame") }
             peer = PeerInfo(node: outcome.peerNode, address: peer.address, maxFramePayload: outcome.peerMaxFramePayload)
-            maxReservation = reservationLimit(peerMaxFramePayload: outcome.peerMaxFramePayload)
+            setSendLimits(peerMaxFramePayload: outcome.peerMaxFramePayload)
             phase.store(Phase.open.rawValue, ordering: .releasing)
             return
         }

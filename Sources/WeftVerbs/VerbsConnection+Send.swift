@@ -5,8 +5,9 @@ import WeftCore
 import Glibc
 #endif
 
-/// The send side: reservations in the registered send slots, one send work request per
-/// commit, and the IO thread's control frames (handshake, credit, close) in slots of their own.
+/// The send side: reservations in the registered send slots (or, above the eager limit, in
+/// the rendezvous send region), one send work request per commit, and the IO thread's
+/// control frames (handshake, credit, close, rendezvousDone) in slots of their own.
 extension VerbsConnection {
     // MARK: Reserve and commit (any sender thread)
 
@@ -20,16 +21,28 @@ extension VerbsConnection {
             sendLock?.unlock()
             throw .messageTooLarge(size: capacity, limit: maxReservation)
         }
-        // A free slot (sends complete in order) and a posted receive at the peer (a credit).
+        // A free slot (sends complete in order) and a posted receive at the peer (a credit);
+        // a large frame also needs the rendezvous send region back from the peer's last READ.
         guard tail &- completedSends.load(ordering: .acquiring) < slotCount,
             credits.load(ordering: .acquiring) > 0
         else {
             sendLock?.unlock()
             throw .wouldBlock
         }
+        if capacity > eagerLimit {
+            guard rendezvousIssued.load(ordering: .relaxed) == rendezvousFreed.load(ordering: .acquiring) else {
+                sendLock?.unlock()
+                throw .wouldBlock
+            }
+            return SendReservation(
+                frame: rendezvousSendBase, capacity: capacity, token: tail | Self.rendezvousBit, hooks: reservationHooks)
+        }
         let frame = sendBase + Int(tail % slotCount) * slotBytes
         return SendReservation(frame: frame, capacity: capacity, token: tail, hooks: reservationHooks)
     }
+
+    /// Marks a reservation token as one in the rendezvous send region (slot positions never reach it).
+    static let rendezvousBit: UInt64 = 1 << 63
 
     /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
     var reservationHooks: ReservationHooks {
@@ -50,7 +63,31 @@ extension VerbsConnection {
     /// completion coming that frees it). corresponding C function: `ibv_post_send`.
     @inline(__always)
     func commitReservation(frame: UnsafeMutableRawPointer, token: UInt64, payloadLength: UInt32) {
-        let length = FrameLayout.headerSize + Int(payloadLength)
+        guard token & Self.rendezvousBit == 0 else {
+            commitRendezvous(slotToken: token & ~Self.rendezvousBit, payloadLength: payloadLength)
+            return
+        }
+        postSlot(frame, token: token, length: FrameLayout.headerSize + Int(payloadLength))
+    }
+
+    /// The frame is complete in the rendezvous send region: tell the peer where to read it, in
+    /// a `rendezvousReady` frame in the next slot (one credit, as the frame itself would take).
+    func commitRendezvous(slotToken: UInt64, payloadLength: UInt32) {
+        let token = rendezvousIssued.load(ordering: .relaxed) &+ 1
+        rendezvousIssued.store(token, ordering: .releasing)
+        let slot = sendBase + Int(slotToken % slotCount) * slotBytes
+        FrameHeader(kind: .rendezvousReady, payloadLength: UInt32(RendezvousReady.size)).encode(to: slot)
+        RendezvousReady(
+            address: UInt64(UInt(bitPattern: rendezvousSendBase)), remoteKey: rkey,
+            frameLength: UInt32(FrameLayout.headerSize) + payloadLength, token: token
+        ).encode(to: slot + FrameLayout.headerSize)
+        VerbsCounters.bump(counters.rendezvousSends)
+        postSlot(slot, token: slotToken, length: FrameLayout.headerSize + RendezvousReady.size)
+    }
+
+    /// Posts the frame in slot `token` as one send and lets the next sender in.
+    @inline(__always)
+    func postSlot(_ frame: UnsafeMutableRawPointer, token: UInt64, length: Int) {
         tail = token &+ 1
         credits.subtract(1, ordering: .relaxed)
         let signaled =
@@ -59,7 +96,7 @@ extension VerbsConnection {
         let code = VerbsSyscalls.postSend(
             qp, id: Self.workID(.send, token), frame, length: length, lkey: lkey, signaled: signaled,
             inline: length <= inlineLimit)
-        sendCount.add(1, ordering: .relaxed)
+        VerbsCounters.bump(counters.sends)
         sendLock?.unlock()
         if code != 0 { recordSendFailure(code) }
     }
@@ -78,7 +115,8 @@ extension VerbsConnection {
     @discardableResult
     func postControl(kind: MessageKind, payload: UnsafeRawBufferPointer) -> Bool {
         guard controlPosted &- controlCompleted < UInt64(VerbsConfiguration.controlSlots) else { return false }
-        let slot = controlBase + Int(controlPosted % UInt64(VerbsConfiguration.controlSlots)) * VerbsConfiguration.controlSlotBytes
+        let slot =
+            controlBase + Int(controlPosted % UInt64(VerbsConfiguration.controlSlots)) * VerbsConfiguration.controlSlotBytes
         let count = min(payload.count, VerbsConfiguration.controlSlotBytes - FrameLayout.headerSize)
         FrameHeader(kind: kind, payloadLength: UInt32(count)).encode(to: slot)
         if count > 0 { (slot + FrameLayout.headerSize).copyMemory(from: payload.baseAddress!, byteCount: count) }
@@ -91,6 +129,7 @@ extension VerbsConnection {
             return false
         }
         controlPosted &+= 1
+        VerbsCounters.bump(counters.controlSends)
         return true
     }
 
@@ -105,6 +144,14 @@ extension VerbsConnection {
         if posted { creditsToReturn = 0 }
     }
 
+    /// Tells the peer its rendezvous region is free again (retried from `poll` while no
+    /// control slot is free).
+    func sendDone() {
+        var token = doneToSend.littleEndian
+        let posted = withUnsafeBytes(of: &token) { postControl(kind: .rendezvousDone, payload: $0) }
+        if posted { doneToSend = 0 }
+    }
+
     /// A send, control or RDMA READ work request completed (IO thread).
     @inline(__always)
     func sendCompleted(kind: WorkKind, value: UInt64) {
@@ -117,7 +164,9 @@ extension VerbsConnection {
                 closeCompleted = true
                 finishCloseIfDone()
             }
-        default:
+        case .read:
+            readCompleted()
+        case .receive:
             break
         }
     }

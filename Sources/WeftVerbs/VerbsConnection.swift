@@ -8,14 +8,20 @@ import WeftCore
 /// ```
 /// registered chunk (from the device's pool, one per connection)
 ///
-///   0                         S·B              S·B + 8·512                          end
-///   |  send slots (S × B)      | control slots |  receive buffers ((R + 8) × B)       |
-///   |  frames the application  | credit, close,|  posted to the SRQ; a received frame |
-///   |  reserves and commits    | handshake     |  is handed up in place and reposted  |
-///   |  (sender thread)         | (IO thread)   |  when released (IO thread)           |
+///   0                      S·B             S·B + 8·512                        P             P + V         P + 2V
+///   | send slots (S × B)    | control slots | receive buffers ((R + 8) × B)      | rendezvous   | rendezvous   |
+///   | frames the app        | credit, close,| posted to the SRQ; a received frame| send region  | read region  |
+///   | reserves and commits  | handshake,    | is handed up in place and reposted | (one large   | (the peer's  |
+///   | (sender thread)       | done (IO)     | when released (IO thread)          | frame)       | frame, read) |
 ///
-///   S = sendSlots, B = bufferBytes, R = receiveCredits (the peer's send credits)
+///   S = sendSlots, B = bufferBytes, R = receiveCredits (the peer's send credits),
+///   P = the next page boundary, V = one rendezvous region (a header + rendezvousBytes, whole pages)
 /// ```
+///
+/// Large frames (payload above the eager limit): `reserve` hands out the rendezvous send
+/// region; `commit` sends a small `rendezvousReady` (address, rkey, length, token) in a
+/// slot instead. The peer reads the frame with one RDMA READ into its read region, answers
+/// `rendezvousDone` (which frees the send region), and delivers the frame in place.
 ///
 /// Sending: `reserve` needs a free send slot and a credit; `commit` posts one send work
 /// request at once from the sender's thread (inline when the frame fits `max_inline_data`,
@@ -75,8 +81,26 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     let completedSends = Atomic<UInt64>(0)
     let credits: Atomic<Int>
     let sendFailure = Atomic<Int32>(0)
-    let sendCount = Atomic<UInt64>(0)
+    /// Rendezvous offered (sender) and read by the peer (`rendezvousDone`, IO thread): the send
+    /// region is free when they are equal. Tokens count from 1.
+    let rendezvousIssued = Atomic<UInt64>(0)
+    let rendezvousFreed = Atomic<UInt64>(0)
     private let pad1 = VerbsCacheLinePad()
+    let counters = VerbsCounters()
+
+    // Rendezvous (fixed at setup; the limits when the handshake ends).
+    let rendezvousSendBase: UnsafeMutableRawPointer
+    let rendezvousReadBase: UnsafeMutableRawPointer
+    /// Bytes of a frame (header included) one region holds; 0 without rendezvous.
+    let rendezvousFrameBytes: Int
+    let rkey: UInt32
+    let rendezvousThreshold: Int
+    /// The peer's read region, from its private data (0: it takes no rendezvous).
+    var peerRendezvousFrameBytes = 0
+    /// Largest payload sent with one send; larger reservations go by rendezvous.
+    var eagerLimit = 0
+    /// Limits for frames read by rendezvous.
+    let rendezvousLimits: FrameLimits
 
     // Control sends (IO thread).
     let controlBase: UnsafeMutableRawPointer
@@ -91,6 +115,12 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     var creditsToReturn = 0
     var heldBuffer = -1
     var delivered: UInt64 = 0
+    /// The receiver's side of one rendezvous: idle, READ posted, or frame read and not yet handled.
+    var readState = ReadState.idle
+    var readLength = 0
+    var readToken: UInt64 = 0
+    /// A `rendezvousDone` token still to send (no control slot was free); 0: none.
+    var doneToSend: UInt64 = 0
     /// Receive completions polled and not yet handled, in arrival order: (buffer index, byte length).
     let receiveRing: UnsafeMutablePointer<(UInt32, UInt32)>
     let receiveRingMask: Int
@@ -113,6 +143,12 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     }
 
     /// What a work request id says: its kind in the top byte, a position or buffer index below.
+    enum ReadState: UInt8 {
+        case idle = 0
+        case reading = 1
+        case read = 2
+    }
+
     enum WorkKind: UInt64 {
         case send = 1
         case control = 2
@@ -160,8 +196,16 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         completions = .allocate(capacity: Int(Self.pollBatch))
         delivery = .allocate(capacity: 1)
         delivery.initialize(to: InOrderDelivery(limits: context.limits, reassembly: context.reassembly))
+        rendezvousFrameBytes = configuration.rendezvousBytes == 0 ? 0 : FrameLayout.headerSize + configuration.rendezvousBytes
+        rendezvousSendBase = chunk.base + configuration.rendezvousOffset
+        rendezvousReadBase = rendezvousSendBase + configuration.rendezvousRegionBytes
+        rkey = chunk.rkey
+        rendezvousThreshold = configuration.rendezvousThreshold
+        rendezvousLimits = FrameLimits(
+            maxFramePayload: UInt32(clamping: min(Int(context.limits.maxFramePayload), configuration.rendezvousBytes)),
+            maxMessage: context.limits.maxMessage)
         maxReservation = 0
-        if phase == .open { maxReservation = reservationLimit(peerMaxFramePayload: peer.maxFramePayload) }
+        if phase == .open { setSendLimits(peerMaxFramePayload: peer.maxFramePayload) }
     }
 
     deinit {
@@ -178,8 +222,19 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         }
     }
 
-    func reservationLimit(peerMaxFramePayload: Int) -> Int {
-        max(0, min(slotBytes - FrameLayout.headerSize, peerMaxFramePayload) & ~7)
+    /// Once the peer's limits are known (end of the handshake): the eager limit (one slot, one
+    /// of the peer's buffers, the rendezvous threshold) and the largest reservation (one
+    /// rendezvous region, ours and the peer's, when both sides have one).
+    func setSendLimits(peerMaxFramePayload: Int) {
+        let oneSend = max(0, min(slotBytes - FrameLayout.headerSize, peerMaxFramePayload) & ~7)
+        let rendezvous = max(0, min(rendezvousFrameBytes, peerRendezvousFrameBytes) - FrameLayout.headerSize) & ~7
+        if rendezvous > oneSend {
+            eagerLimit = min(oneSend, rendezvousThreshold)
+            maxReservation = min(rendezvous, Int(limits.maxMessage))
+        } else {
+            eagerLimit = oneSend
+            maxReservation = oneSend
+        }
     }
 
     public var isClosed: Bool { phase.load(ordering: .acquiring) >= Phase.closing.rawValue }
@@ -188,7 +243,10 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     public func isInRegisteredMemory(_ pointer: UnsafeRawPointer) -> Bool { device.pool.contains(pointer) }
 
     /// Frames this side has posted as sends (data, request, response and their fragments).
-    public var framesSent: UInt64 { sendCount.load(ordering: .relaxed) }
+    public var framesSent: UInt64 { counters.sends.load(ordering: .relaxed) }
+
+    /// Sends, rendezvous and RDMA READs of this connection so far.
+    public var statistics: VerbsStatistics { counters.snapshot }
 
     /// The largest payload the peer's receive buffers take, as this side advertises its own.
     var ownMaxFramePayload: Int { bufferBytes - FrameLayout.headerSize }
@@ -246,6 +304,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         var work = pollCompletions()
         work += drainReceives()
         if creditsToReturn >= creditThreshold && !terminated { returnCredits() }
+        if doneToSend != 0 && !terminated { sendDone() }
         if timerDeadline != 0 && !terminated { work += checkTimer() }
         return work
     }

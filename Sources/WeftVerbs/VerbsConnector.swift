@@ -40,7 +40,9 @@ enum VerbsConnector {
                     + " or choose its device with --verbs-device")
         }
         try system { () throws(SystemError) in try VerbsSyscalls.resolveRoute(id, timeoutMilliseconds: timeout) }
-        try expect(RDMA_CM_EVENT_ROUTE_RESOLVED, on: channel, until: deadline, what: "resolving the route to \(endpoint)", peer: endpoint)
+        try expect(
+            RDMA_CM_EVENT_ROUTE_RESOLVED, on: channel, until: deadline, what: "resolving the route to \(endpoint)", peer: endpoint
+        )
         let connection = try VerbsConnection.make(
             id: id, channel: channel, device: device,
             peer: PeerInfo(node: NodeIdentity(high: 0, low: 0), address: endpoint.description, maxFramePayload: 0),
@@ -58,6 +60,7 @@ enum VerbsConnector {
             throw .handshakeFailed("the peer at \(endpoint) accepted without Weft's connection data (not a Weft verbs listener)")
         }
         connection.credits.store(Int(peerData.receiveCredits), ordering: .releasing)
+        connection.peerRendezvousFrameBytes = Int(peerData.rendezvousBytes)
         let handshake = ConnectorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: connection.ownMaxFramePayload)
         try connection.connectorHandshake(handshake, until: deadline)
@@ -97,7 +100,9 @@ enum VerbsConnector {
                     "\(peer) cannot be reached through any RDMA device (rdma_cm: address error \(status)):"
                         + " use the IP of an RDMA device's interface")
             case RDMA_CM_EVENT_UNREACHABLE, RDMA_CM_EVENT_CONNECT_ERROR, RDMA_CM_EVENT_ROUTE_ERROR:
-                throw .peerLost("no answer from \(peer) (\(VerbsSyscalls.name(of: got)), status \(status)): nothing listens there or the link is down")
+                throw .peerLost(
+                    "no answer from \(peer) (\(VerbsSyscalls.name(of: got)), status \(status)): nothing listens there or the link is down"
+                )
             default:
                 throw .handshakeFailed("\(what): rdma_cm reported \(VerbsSyscalls.name(of: got)) (status \(status))")
             }
@@ -132,10 +137,11 @@ extension VerbsConnection {
             thread: thread, context: context, configuration: configuration, options: options)
     }
 
-    /// This side's rdma_cm private data: its receive credits and buffer size.
+    /// This side's rdma_cm private data: its receive credits, buffer size and rendezvous region.
     var ownPrivateData: [UInt8] {
         VerbsPrivateData(
-            receiveCredits: UInt32(receiveBufferCount - VerbsConfiguration.controlReceives), bufferBytes: UInt32(bufferBytes)
+            receiveCredits: UInt32(receiveBufferCount - VerbsConfiguration.controlReceives), bufferBytes: UInt32(bufferBytes),
+            rendezvousBytes: UInt32(rendezvousFrameBytes)
         ).encoded()
     }
 }

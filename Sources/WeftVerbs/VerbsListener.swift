@@ -122,6 +122,7 @@ public final class VerbsListener: TransportListener, IOSource, @unchecked Sendab
             VerbsSyscalls.reject(child)
             return
         }
+        connection.peerRendezvousFrameBytes = Int(peerData.rendezvousBytes)
         connection.acceptor = AcceptorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: connection.ownMaxFramePayload)
         connection.handlerFactory = handlerFactory

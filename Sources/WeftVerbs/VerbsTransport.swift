@@ -13,8 +13,12 @@ import Glibc
 ///   posted from the sender's thread (inline up to `max_inline_data`, selectively signalled).
 ///   The NIC reads the frame where it was written: no copy.
 /// - Receive: frames land in registered buffers of the connection's shared receive queue and
-///   are delivered in place; a buffer is reposted when its frame is released. No copy
-///   (messages larger than one buffer are fragmented and cost one copy into the reassembly buffer).
+///   are delivered in place; a buffer is reposted when its frame is released. No copy.
+/// - Large frames (above `verbs.rendezvous-threshold` or one buffer): RDMA rendezvous. The
+///   sender encodes the frame in its registered rendezvous region and sends `rendezvousReady`;
+///   the receiver reads it with one RDMA READ into its own region and delivers it in place.
+///   Messages larger than the region are fragmented (each fragment by rendezvous, one copy
+///   into the reassembly buffer).
 /// - Flow control: credits (`credit` frames) so that a send always finds a posted receive.
 /// - Who may connect: with a cluster secret, peers prove they hold it (the handshake runs
 ///   over the queue pair); without one, the transport listens on loopback only.
@@ -34,7 +38,9 @@ public final class VerbsTransport: Transport {
             reliable: true, ordered: true, maxMessageSize: Int(context.limits.maxMessage),
             maxFramePayload: configuration.bufferBytes - FrameLayout.headerSize, zeroCopyReceive: true,
             zeroCopySend: true,
-            remainingCopies: "none (the NIC reads and writes registered memory); one into the reassembly buffer for messages larger than one buffer")
+            remainingCopies:
+                "none (the NIC reads and writes registered memory; large frames by RDMA READ into the receiver's registered region);"
+                + " one into the reassembly buffer for messages larger than one rendezvous region")
         context.logger.debug("verbs transport on \(device.name) port \(device.port)")
     }
 

@@ -64,6 +64,18 @@ struct CommonOptions: ParsableArguments {
     @Option(name: flag(ConfigKeys.verbsDevice), help: help(ConfigKeys.verbsDevice))
     var verbsDevice: String?
 
+    @Option(name: flag(ConfigKeys.verbsBufferSize), help: help(ConfigKeys.verbsBufferSize))
+    var verbsBufferSize: String?
+
+    @Option(name: flag(ConfigKeys.verbsReceiveCredits), help: help(ConfigKeys.verbsReceiveCredits))
+    var verbsReceiveCredits: String?
+
+    @Option(name: flag(ConfigKeys.verbsRendezvousThreshold), help: help(ConfigKeys.verbsRendezvousThreshold))
+    var verbsRendezvousThreshold: String?
+
+    @Option(name: flag(ConfigKeys.verbsRendezvousBytes), help: help(ConfigKeys.verbsRendezvousBytes))
+    var verbsRendezvousBytes: String?
+
     @Option(name: flag(ConfigKeys.logLevel), help: help(ConfigKeys.logLevel))
     var logLevel: String?
 
@@ -102,6 +114,10 @@ struct CommonOptions: ParsableArguments {
             (ConfigKeys.tcpReceiveBufferBytes, tcpReceiveBufferBytes),
             (ConfigKeys.tipcServiceType, tipcServiceType),
             (ConfigKeys.verbsDevice, verbsDevice),
+            (ConfigKeys.verbsBufferSize, verbsBufferSize),
+            (ConfigKeys.verbsReceiveCredits, verbsReceiveCredits),
+            (ConfigKeys.verbsRendezvousThreshold, verbsRendezvousThreshold),
+            (ConfigKeys.verbsRendezvousBytes, verbsRendezvousBytes),
             (ConfigKeys.logLevel, logLevel),
         ]
         return all.compactMap { spec, value in value.map { (spec, $0) } }
@@ -114,6 +130,8 @@ struct CommonOptions: ParsableArguments {
         ConfigKeys.maxMessage, ConfigKeys.reassemblyConnectionBytes, ConfigKeys.reassemblyProcessBytes,
         ConfigKeys.connectTimeout, ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
         ConfigKeys.tcpReceiveBufferBytes, ConfigKeys.tipcServiceType, ConfigKeys.verbsDevice,
+        ConfigKeys.verbsBufferSize, ConfigKeys.verbsReceiveCredits, ConfigKeys.verbsRendezvousThreshold,
+        ConfigKeys.verbsRendezvousBytes,
         ConfigKeys.logLevel,
     ].reduce(into: []) { $0.insert($1.key) }
 

@@ -18,6 +18,8 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
     private(set) var measuredStart: UInt64 = 0
     private(set) var measuredEnd: UInt64 = 0
     private(set) var failure: String?
+    /// Where the last response's payload lay when it was delivered (for `--transport-statistics`).
+    private(set) var lastPayloadAddress: UnsafeRawPointer?
 
     private let total: Int
     private var completed = 0
@@ -62,6 +64,7 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
             connection.close()
             return
         }
+        lastPayloadAddress = frame.payloadBaseAddress
         frame.release()
         if completed >= warmup { samples[completed - warmup] = now &- sentAt }
         completed += 1

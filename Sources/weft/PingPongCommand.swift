@@ -30,6 +30,10 @@ struct PingPong: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Pin this side's IO thread to this CPU (sets io-cpus).", valueName: "n"))
     var cpu: Int?
 
+    /// Diagnostic for the lab suites: adds the transport's own counters to --json.
+    @Flag(name: .customLong("transport-statistics"), help: .hidden)
+    var transportStatistics = false
+
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
@@ -52,10 +56,17 @@ struct PingPong: AsyncParsableCommand {
         client.start(on: session.connection)
         try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the ping-pong failed") }
-        report(client, transport: session.node.descriptor.name, progress: session.node.configuration.progress, placement: session.node.placement)
+        let statistics =
+            transportStatistics
+            ? TransportStatisticsReport.json(for: session.connection, received: client.lastPayloadAddress) : nil
+        report(
+            client, transport: session.node.descriptor.name, progress: session.node.configuration.progress,
+            placement: session.node.placement, statistics: statistics)
     }
 
-    private func report(_ client: PingPongClient, transport: String, progress: ProgressMode, placement: PlacementPlan) {
+    private func report(
+        _ client: PingPongClient, transport: String, progress: ProgressMode, placement: PlacementPlan, statistics: JSON?
+    ) {
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
         for index in 0..<count { _ = histogram.record(max(client.samples[index], 1)) }
         let p50 = histogram.valueAtPercentile(50)
@@ -71,7 +82,7 @@ struct PingPong: AsyncParsableCommand {
                     ("rtt_p99_ns", .integer(Int(p99))), ("rtt_p999_ns", .integer(Int(p999))),
                     ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
                     ("placement", PlacementReport.json(.success(placement))),
-                ]).text)
+                ] + (statistics.map { [("transport_statistics", $0)] } ?? [])).text)
             return
         }
         Output.line(

@@ -1,28 +1,38 @@
 import Testing
 import WeftCore
+
 @testable import WeftVerbs
 
 /// Pins the rdma_cm private data of docs/protocol.md byte by byte, and the address forms.
 struct VerbsWireTests {
     @Test func privateDataOffsetsMatchTheSpecification() {
-        let bytes = VerbsPrivateData(receiveCredits: 0x0102_0304, bufferBytes: 0x0A0B_0C0D).encoded()
-        #expect(bytes.count == 16)
+        let data = VerbsPrivateData(receiveCredits: 0x0102_0304, bufferBytes: 0x0A0B_0C0D, rendezvousBytes: 0x0040_0020)
+        let bytes = data.encoded()
+        #expect(bytes.count == 24)
         #expect(Array(bytes[0..<4]) == Array("WEFT".utf8))
         #expect(bytes[4] == 1)
         #expect(Array(bytes[5..<8]) == [0, 0, 0])
         #expect(Array(bytes[8..<12]) == [0x04, 0x03, 0x02, 0x01])
         #expect(Array(bytes[12..<16]) == [0x0D, 0x0C, 0x0B, 0x0A])
-        #expect(VerbsPrivateData.decode(bytes) == VerbsPrivateData(receiveCredits: 0x0102_0304, bufferBytes: 0x0A0B_0C0D))
+        #expect(Array(bytes[16..<20]) == [0x20, 0x00, 0x40, 0x00])
+        #expect(Array(bytes[20..<24]) == [0, 0, 0, 0])
+        #expect(VerbsPrivateData.decode(bytes) == data)
     }
 
     @Test func privateDataOfAnotherProgramIsRefused() {
-        var bytes = VerbsPrivateData(receiveCredits: 64, bufferBytes: 8192).encoded()
-        #expect(VerbsPrivateData.decode(Array(bytes[0..<15])) == nil)
+        var bytes = VerbsPrivateData(receiveCredits: 64, bufferBytes: 8192, rendezvousBytes: 0).encoded()
+        #expect(VerbsPrivateData.decode(Array(bytes[0..<23])) == nil)
+        var reserved = bytes
+        reserved[20] = 1
+        #expect(VerbsPrivateData.decode(reserved) == nil)
+        var tinyRegion = bytes
+        tinyRegion[16] = 8
+        #expect(VerbsPrivateData.decode(tinyRegion) == nil)
         bytes[0] = 0x57  // 'W' where 'W' was: unchanged, still valid
         #expect(VerbsPrivateData.decode(bytes) != nil)
         bytes[1] = 0
         #expect(VerbsPrivateData.decode(bytes) == nil)
-        var zeroCredits = VerbsPrivateData(receiveCredits: 0, bufferBytes: 8192).encoded()
+        var zeroCredits = VerbsPrivateData(receiveCredits: 0, bufferBytes: 8192, rendezvousBytes: 0).encoded()
         #expect(VerbsPrivateData.decode(zeroCredits) == nil)
         zeroCredits[4] = 2
         #expect(VerbsPrivateData.decode(zeroCredits) == nil)

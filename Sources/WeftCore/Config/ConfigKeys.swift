@@ -90,6 +90,18 @@ public enum ConfigKeys {
     public static let verbsDevice = ConfigKeySpec(
         "verbs.device", default: "",
         "RDMA device the verbs transport uses (`mlx5_0`, `rxe0`; empty: the first device with an active port).")
+    public static let verbsBufferSize = ConfigKeySpec(
+        "verbs.buffer-size", default: "8192",
+        "Verbs: bytes of one registered send slot and one receive buffer, the largest frame (header included) one send carries (1 KiB to 1 MiB).")
+    public static let verbsReceiveCredits = ConfigKeySpec(
+        "verbs.receive-credits", default: "64",
+        "Verbs: receive buffers each connection posts for its peer's data frames, which are the peer's send credits (8 to 4096).")
+    public static let verbsRendezvousThreshold = ConfigKeySpec(
+        "verbs.rendezvous-threshold", default: String(64 << 10),
+        "Verbs: payloads larger than this many bytes, or than one buffer, are read by the receiver with RDMA READ instead of sent (0: every message).")
+    public static let verbsRendezvousBytes = ConfigKeySpec(
+        "verbs.rendezvous-bytes", default: String(4 << 20),
+        "Verbs: largest payload one RDMA rendezvous moves; each connection registers two regions of this size, and larger messages go as fragments of it (0: no rendezvous).")
     public static let logLevel = ConfigKeySpec(
         "log-level", default: "info", "Log level.",
         choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
@@ -97,6 +109,6 @@ public enum ConfigKeys {
     public static let all: [ConfigKeySpec] = [
         transport, progress, spinWindow, ioThreads, ioCPUs, numaNode, appCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
         maxMessage, reassemblyConnectionBytes, reassemblyProcessBytes, connectTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
-        verbsDevice, logLevel,
+        verbsDevice, verbsBufferSize, verbsReceiveCredits, verbsRendezvousThreshold, verbsRendezvousBytes, logLevel,
     ]
 }

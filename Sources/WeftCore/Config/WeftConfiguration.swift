@@ -19,6 +19,10 @@ public struct WeftConfiguration: Sendable, Equatable {
     public var tcpReceiveBufferBytes: Int
     public var tipcServiceType: UInt32
     public var verbsDevice: String?
+    public var verbsBufferSize: Int
+    public var verbsReceiveCredits: Int
+    public var verbsRendezvousThreshold: Int
+    public var verbsRendezvousBytes: Int
     public var logLevel: String
 
     public init(_ loader: ConfigurationLoader) throws(ConfigurationError) {
@@ -56,6 +60,11 @@ public struct WeftConfiguration: Sendable, Equatable {
         tipcServiceType = UInt32(try loader.integer(ConfigKeys.tipcServiceType, in: 64...Int(UInt32.max)))
         let device = loader.value(ConfigKeys.verbsDevice)
         verbsDevice = device.isEmpty ? nil : device
+        verbsBufferSize = try loader.integer(ConfigKeys.verbsBufferSize, in: 1024...(1 << 20))
+        verbsReceiveCredits = try loader.integer(ConfigKeys.verbsReceiveCredits, in: 8...4096)
+        verbsRendezvousThreshold = try loader.integer(
+            ConfigKeys.verbsRendezvousThreshold, in: 0...Int(FrameLimits.protocolMaximum))
+        verbsRendezvousBytes = try loader.integer(ConfigKeys.verbsRendezvousBytes, in: 0...Int(FrameLimits.protocolMaximum))
         logLevel = try loader.choice(ConfigKeys.logLevel)
     }
 

@@ -2,10 +2,13 @@
 # Lab suite: one VM, Weft's verbs transport on Soft-RoCE (rxe0). Weft's own binaries:
 # `weft info` reports the device, `weft pingpong --transport verbs` (which starts its own
 # `weft serve` at the VM's RDMA address, never loopback) completes with credits and no RNR,
-# a listener refuses to start beyond loopback without a secret, and a locked-memory limit
-# that is too low fails with the sentence that names it.
+# large messages move by RDMA rendezvous (the transport's own counters, printed by
+# `weft pingpong --transport-statistics`: one RDMA READ per message, no fragment sends, the
+# received view inside registered memory), a listener refuses to start beyond loopback
+# without a secret, and a locked-memory limit that is too low fails with the sentence that
+# names it.
 LAB_NODES=1
-LAB_TIMEOUT=400
+LAB_TIMEOUT=600
 
 _weft() { "$(lab_binary weft)" "$@"; }
 
@@ -43,6 +46,42 @@ _pingpong() {
         --secret-file "$(_secret)" --json >"$out" || { cat "$out"; return 1; }
     cat "$out"
     grep -q '"transport":"verbs"' "$out" && grep -Eq '"rtt_p50_ns":[1-9]' "$out"
+}
+
+# The integer value of "KEY": in a one-line JSON file.
+_json_int() { grep -Eo "\"$1\":[0-9]+" "$2" | head -n 1 | cut -d: -f2; }
+
+# _rendezvous SIZE COUNT WARMUP READS_PER_MESSAGE IN_PLACE: a ping-pong whose counters prove
+# that each response (SIZE bytes) came by READS_PER_MESSAGE RDMA READs, that each request left
+# as that many sends (rendezvousReady frames, no fragment stream), and whether the last
+# response was handed up inside registered memory (IN_PLACE true) or, fragmented, from the
+# reassembly buffer (false).
+_rendezvous() {
+    local size=$1 count=$2 warmup=$3 per=$4 in_place=$5 out="$WEFT_LAB_SUITE_RESULTS/rendezvous-$1.json"
+    local messages=$((count + warmup)) reads sends rendezvous bytes
+    _weft pingpong --transport verbs --size "$size" --count "$count" --warmup "$warmup" --timeout 240 \
+        --secret-file "$(_secret)" --json --transport-statistics >"$out" || { cat "$out"; return 1; }
+    cat "$out"
+    grep -Eq '"rtt_p50_ns":[1-9]' "$out" || return 1
+    grep -q "\"received_in_registered_memory\":$in_place" "$out" ||
+        { echo "received_in_registered_memory is not $in_place"; return 1; }
+    reads=$(_json_int rdma_reads "$out")
+    sends=$(_json_int sends "$out")
+    rendezvous=$(_json_int rendezvous_sends "$out")
+    bytes=$(_json_int rdma_read_bytes "$out")
+    echo "messages $messages: rdma_reads $reads, sends $sends, rendezvous_sends $rendezvous, rdma_read_bytes $bytes"
+    [ "$reads" = $((messages * per)) ] && [ "$sends" = $((messages * per)) ] && [ "$rendezvous" = "$sends" ] &&
+        [ "$bytes" -ge $((messages * size)) ]
+}
+
+# Small messages are sent, never read: no RDMA READ, and the view still lies in registered memory.
+_eager() {
+    local out="$WEFT_LAB_SUITE_RESULTS/eager-8.json"
+    _weft pingpong --transport verbs --size 8 --count 200 --warmup 10 --timeout 240 \
+        --secret-file "$(_secret)" --json --transport-statistics >"$out" || { cat "$out"; return 1; }
+    cat "$out"
+    grep -q '"received_in_registered_memory":true' "$out" && [ "$(_json_int rdma_reads "$out")" = 0 ] &&
+        [ "$(_json_int rendezvous_sends "$out")" = 0 ] && [ "$(_json_int sends "$out")" = 210 ]
 }
 
 # Many small messages one way (credits are what keeps the receiver's queue from running dry).
@@ -88,7 +127,12 @@ lab_run() {
     lab_check "weft info --json reports $WEFT_LAB_RDMA_DEV with an active Ethernet port and verbs available" _info_lists_device
     lab_check "weft pingpong over verbs, 8 B x 2000, at $WEFT_LAB_ADDR with a secret" _pingpong 8 2000
     lab_check "weft pingpong over verbs, 4 KiB x 500" _pingpong 4096 500
-    lab_check "weft pingpong over verbs, 64 KiB x 50 (fragmented)" _pingpong 65536 50
+    lab_check "weft pingpong over verbs, 64 KiB x 50 (RDMA rendezvous)" _pingpong 65536 50
+    lab_check "weft pingpong over verbs, 1 MiB x 30: one RDMA READ per message, no fragments, view in registered memory" \
+        _rendezvous 1048576 30 3 1 true
+    lab_check "weft pingpong over verbs, 6 MiB x 4: fragments of one rendezvous region, each read by RDMA" \
+        _rendezvous 6291456 4 1 2 false
+    lab_check "weft pingpong over verbs, 8 B: sent, not read, view in registered memory" _eager
     lab_check "weft rate over verbs, 20000 x 64 B" _rate
     lab_check "no receiver-not-ready events on $WEFT_LAB_RDMA_DEV during the runs" _no_rnr "$rnr_before"
     lab_check "weft serve --transport verbs refuses $WEFT_LAB_ADDR without a secret" _refuses_without_secret
