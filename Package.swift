@@ -77,7 +77,8 @@ let package = Package(
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),
         // Runs the conformance suite where `swift test` cannot: inside the kernel lab's guests.
         .executableTarget(
-            name: "weft-conformance", dependencies: ["WeftConformance", "WeftCore", "WeftTIPC", "WeftTransports"]),
+            name: "weft-conformance",
+            dependencies: ["WeftConformance", "WeftCore", "WeftTIPC", "WeftTransports", "WeftVerbs"]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(name: "WeftNUMATests", dependencies: ["WeftNUMA", "WeftCore"]),
         .testTarget(
