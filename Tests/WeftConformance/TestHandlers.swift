@@ -86,6 +86,8 @@ public final class ReceivedFrameBox: @unchecked Sendable {
 public final class EchoHandler: ConnectionHandler, @unchecked Sendable {
     public let closedCount = Atomic<Int>(0)
     private let replies = DispatchQueue(label: "weft.echo.large-replies")
+    /// Replies handed to `replies` and not yet sent: while any is, later ones queue behind it.
+    private let queued = Atomic<Int>(0)
     public init() {}
 
     public func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
@@ -93,16 +95,25 @@ public final class EchoHandler: ConnectionHandler, @unchecked Sendable {
         var header = frame.header
         header.kind = .response
         let bytes = UnsafeRawBufferPointer(start: frame.payloadBaseAddress, count: frame.count)
-        if bytes.count <= connection.maxReservation {
-            try? connection.send(bytes, header: header, timeout: nil)
-            return
+        if bytes.count <= connection.maxReservation && queued.load(ordering: .acquiring) == 0 {
+            do {
+                try connection.send(bytes, header: header, timeout: nil)
+                return
+            } catch .wouldBlock {
+                // The transport pushes back (verbs: its one rendezvous region is still being
+                // read); the IO thread must not wait, so this reply goes the slow way.
+            } catch {
+                return
+            }
         }
-        // A reply that must be fragmented may have to wait for the peer to drain, and the IO
-        // thread must never wait: send it from another thread.
+        // A reply that must be fragmented, or wait for the peer to drain, goes from another
+        // thread (the IO thread must never wait), in order with the others sent from there.
         let copy = Array(bytes)
         let reply = header
-        replies.async {
+        queued.add(1, ordering: .releasing)
+        replies.async { [self] in
             copy.withUnsafeBytes { try? connection.send($0, header: reply, timeout: .seconds(20)) }
+            queued.subtract(1, ordering: .releasing)
         }
     }
 
