@@ -9,7 +9,11 @@ import Glibc
 /// ours) → auth → the connection starts on an IO thread of the runtime.
 final class SharedMemoryAcceptor: IOSource {
     private let socket: Int32
-    private let peerPID: Int32
+    let peerPID: Int32
+    /// When the listener drops this peer if the handshake is not done (its IO thread's clock).
+    let deadline: UInt64
+    /// The listener's `max-connections` place, handed to the connection or given back on failure.
+    private var place: QuotaPlace?
     private let listenerName: String
     private let transport: SharedMemoryTransport
     private let options: ConnectionOptions
@@ -26,9 +30,12 @@ final class SharedMemoryAcceptor: IOSource {
     init(
         socket: Int32, peerPID: Int32, listenerName: String, transport: SharedMemoryTransport,
         options: ConnectionOptions, handlerFactory: @escaping @Sendable (PeerInfo) -> any ConnectionHandler,
-        thread: IOThread, onFinish: @escaping (SharedMemoryAcceptor) -> Void
+        thread: IOThread, deadline: UInt64, place: consuming QuotaPlace,
+        onFinish: @escaping (SharedMemoryAcceptor) -> Void
     ) {
         self.socket = socket
+        self.deadline = deadline
+        self.place = consume place
         self.peerPID = peerPID
         self.listenerName = listenerName
         self.transport = transport
@@ -105,6 +112,7 @@ final class SharedMemoryAcceptor: IOSource {
             peerMode: region.mode(ofConnector: true),
             descriptors: .init(socket: socket, ownWake: ownWake, peerWake: peerWake, peerProcess: pidfd),
             thread: connectionThread, context: context, options: options, handler: handlerFactory(peer))
+        connection.quotaPlace = place.take()
         cleanup.keepAll()
         let logger = context.logger
         connectionThread.execute {
@@ -122,6 +130,7 @@ final class SharedMemoryAcceptor: IOSource {
             cleanup.closeAll()
             Glibc.close(socket)
             region?.unmap()
+            place = nil
             onFinish(self)
         }
     }

@@ -31,6 +31,14 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     /// property mutated across that call would cost a dynamic exclusivity check per frame.
     private let delivery: UnsafeMutablePointer<InOrderDelivery>
 
+    /// Heartbeats and the idle time-out: this side's count in the control page, and the peer's.
+    private var liveness: ConnectionLiveness
+    private let ownHeartbeats: UnsafeMutablePointer<UInt64>
+    private let peerHeartbeats: UnsafeMutablePointer<UInt64>
+    private var peerHeartbeatsSeen: UInt64 = 0
+    /// An accepted connection's place in its listener's `max-connections`, given back at the end.
+    var quotaPlace: QuotaPlace?
+
     private let state = Atomic<UInt8>(State.open.rawValue)
     private enum State: UInt8 { case open, closing, closed }
 
@@ -66,6 +74,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
         delivery = Self.allocateOnOwnLines(InOrderDelivery.self)
         delivery.initialize(to: InOrderDelivery(limits: context.limits, reassembly: context.reassembly))
+        liveness = ConnectionLiveness(context: context, now: 0)
+        ownHeartbeats = region.heartbeatCount(sendRing: sendRing)
+        peerHeartbeats = region.heartbeatCount(sendRing: 1 - sendRing)
     }
 
     private static func allocateOnOwnLines<T: ~Copyable>(_ type: T.Type) -> UnsafeMutablePointer<T> {
@@ -94,6 +105,33 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         try ioThread.watch(descriptors.ownWake, events: .readable, for: registration, token: Token.wake, pollWhileSpinning: false)
         try ioThread.watch(descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess, pollWhileSpinning: false)
         try ioThread.watch(descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket, pollWhileSpinning: false)
+        if !liveness.isOff {
+            ioThread.startTicking(registration, every: liveness.tickPeriod)
+            liveness.heard(at: ioThread.now)
+            liveness.sent(at: ioThread.now)
+            peerHeartbeatsSeen = cweft_load_acquire_u64(peerHeartbeats)
+        }
+    }
+
+    /// Heartbeats through the control page (a store, no frame and no system call) and the
+    /// idle time-out: a peer whose count stops moving is hung or stopped (IO thread).
+    public func tick(now: UInt64) {
+        guard registration != nil else { return }
+        let beats = cweft_load_acquire_u64(peerHeartbeats)
+        if beats != peerHeartbeatsSeen {
+            peerHeartbeatsSeen = beats
+            liveness.heard(at: now)
+        }
+        switch liveness.check(now: now) {
+        case .none:
+            break
+        case .sendHeartbeat:
+            cweft_store_release_u64(ownHeartbeats, cweft_load_acquire_u64(ownHeartbeats) &+ 1)
+        case .peerLost(let silence):
+            let reason = liveness.lostReason(silentFor: silence)
+            logger.notice("shared-memory connection \(id) from \(peer) lost: \(reason)")
+            peerGone(reason)
+        }
     }
 
     private enum Token {
@@ -275,6 +313,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         Glibc.close(descriptors.ownWake)
         Glibc.close(descriptors.peerWake)
         Glibc.close(descriptors.peerProcess)
+        quotaPlace = nil
         handler.closed(self, error: error)
         // The shared pages go now; the addresses stay valid until the connection itself goes,
         // so a sender racing this close, or a frame still held, never touches unmapped memory.

@@ -8,7 +8,7 @@ import WeftCore
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 4 | magic "WSHM" (0x4D485357) |
-/// | 4 | 4 | layout version (1) |
+/// | 4 | 4 | layout version (2) |
 /// | 8 | 8 | ring bytes (power of two) |
 /// | 16 | 4 | connector's progress mode (0 spin, 1 adaptive, 2 sleep) |
 /// | 20 | 4 | acceptor's progress mode |
@@ -16,6 +16,11 @@ import WeftCore
 /// | 256 | 4 | ring 0: consumer is asleep (1) and wants an eventfd wake-up |
 /// | 384 | 8 | ring 1 (acceptor → connector): consumer's head position |
 /// | 512 | 4 | ring 1: consumer is asleep |
+/// | 640 | 8 | connector's heartbeat count: its IO thread adds one every `heartbeat-interval-ms` |
+/// | 768 | 8 | acceptor's heartbeat count |
+///
+/// The heartbeat counts replace `heartbeat` frames here: a peer whose count stops moving for
+/// `idle-timeout-ms` is lost (hung or stopped; death itself is seen at once by its pidfd).
 ///
 /// Ring 0 starts at 4096, ring 1 at 4096 + ring bytes. A record in a ring:
 ///
@@ -40,13 +45,15 @@ import WeftCore
 /// marks padding: the rest of the ring is skipped and the stream continues at its start.
 enum SharedMemoryLayout {
     static let magic: UInt32 = 0x4D48_5357
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let controlPageSize = 4096
     static let ringBytesOffset = 8
     static let connectorModeOffset = 16
     static let acceptorModeOffset = 20
     static let headOffsets = [128, 384]
     static let sleepingOffsets = [256, 512]
+    /// By role: 0 the connector's heartbeat count, 1 the acceptor's (the ring each side sends on).
+    static let heartbeatOffsets = [640, 768]
 
     static let recordAlignment: UInt64 = 64
     static let tagSize = 8

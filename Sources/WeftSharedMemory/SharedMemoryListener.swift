@@ -6,6 +6,10 @@ import Glibc
 
 /// Accepts setup connections on an abstract Unix socket, on its IO thread, without blocking:
 /// each new peer goes through `SharedMemoryAcceptor` until its connection is established.
+///
+/// Bounds: at most `max-connections` connections (handshaking or open) and
+/// `maxPendingHandshakes` handshakes at once; a peer that has not completed its handshake
+/// within `connect-timeout-ms` is dropped (the listener ticks while handshakes are pending).
 final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendable {
     let address: String
     let ioThread: IOThread
@@ -15,6 +19,11 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
     private let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
     private var registration: IORegistration?
     private var pending: [ObjectIdentifier: SharedMemoryAcceptor] = [:]
+    private let quota: ConnectionQuota
+    private let handshakeTimeout: UInt64
+
+    /// Handshakes in progress at once, whatever `max-connections` allows: each may map a region.
+    static let maxPendingHandshakes = 64
 
     init(
         name: String, socket: Int32, transport: SharedMemoryTransport, options: ConnectionOptions,
@@ -26,6 +35,8 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
         self.options = options
         self.handlerFactory = handlerFactory
         ioThread = thread
+        quota = ConnectionQuota(limit: transport.context.maxConnections)
+        handshakeTimeout = UInt64(transport.context.connectTimeout.wholeNanoseconds)
     }
 
     func start() throws(SystemError) {
@@ -58,18 +69,51 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
             Glibc.close(peerSocket)
             return
         }
+        guard pending.count < Self.maxPendingHandshakes else {
+            let busy = "\(Self.maxPendingHandshakes) handshakes are already in progress"
+            logger.warning("shm listener \(address): refused pid \(credentials.pid): \(busy)")
+            Glibc.close(peerSocket)
+            return
+        }
+        let now = ioThread.refreshClock()
+        guard let place = QuotaPlace(quota) else {
+            if let line = quota.refusalLog(listener: "shm \(address)", peer: "pid \(credentials.pid)", now: now) {
+                logger.warning("\(line)")
+            }
+            Glibc.close(peerSocket)
+            return
+        }
         let acceptor = SharedMemoryAcceptor(
             socket: peerSocket, peerPID: credentials.pid, listenerName: address, transport: transport,
-            options: options, handlerFactory: handlerFactory, thread: ioThread
+            options: options, handlerFactory: handlerFactory, thread: ioThread, deadline: now &+ handshakeTimeout,
+            place: place
         ) { [weak self] finished in
-            self?.pending[ObjectIdentifier(finished)] = nil
+            self?.finished(finished)
         }
         do {
             try acceptor.start()
             pending[ObjectIdentifier(acceptor)] = acceptor
+            if pending.count == 1, let registration {
+                let period = max(5, min(250, handshakeTimeout / 10_000_000))
+                ioThread.startTicking(registration, every: .milliseconds(Int64(period)))
+            }
         } catch {
             logger.warning("shm listener \(address): \(error)")
             Glibc.close(peerSocket)
+        }
+    }
+
+    private func finished(_ acceptor: SharedMemoryAcceptor) {
+        pending[ObjectIdentifier(acceptor)] = nil
+        if pending.isEmpty, let registration { ioThread.stopTicking(registration) }
+    }
+
+    /// Drops peers whose handshake outlived `connect-timeout-ms` (they hold a place and maybe a mapping).
+    func tick(now: UInt64) {
+        for acceptor in pending.values where now >= acceptor.deadline {
+            let why = "no handshake within \(transport.context.connectTimeout)"
+            transport.context.logger.warning("shm listener \(address): dropped pid \(acceptor.peerPID): \(why)")
+            acceptor.abort()
         }
     }
 

@@ -108,6 +108,11 @@ final class SharedMemoryRegion: @unchecked Sendable {
             sleeping: (base + SharedMemoryLayout.sleepingOffsets[index]).assumingMemoryBound(to: UInt32.self))
     }
 
+    /// The heartbeat count of the side that sends on ring `sendRing` (see `SharedMemoryLayout`).
+    func heartbeatCount(sendRing: Int) -> UnsafeMutablePointer<UInt64> {
+        (base + SharedMemoryLayout.heartbeatOffsets[sendRing]).assumingMemoryBound(to: UInt64.self)
+    }
+
     /// True when `pointer` lies inside this mapping (tests use it to prove zero copy).
     func contains(_ pointer: UnsafeRawPointer) -> Bool {
         pointer >= UnsafeRawPointer(base) && pointer < UnsafeRawPointer(base + size)

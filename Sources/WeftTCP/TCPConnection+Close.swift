@@ -109,6 +109,7 @@ extension TCPConnection {
         self.handler = nil
         handlerFactory = nil
         acceptor = nil
+        quotaPlace = nil
         handler?.closed(self, error: error)
     }
 

@@ -40,6 +40,7 @@ extension TCPConnection {
                 return work + 1
             }
             filled += count
+            liveness.heard(at: ioThread.now)
             work += 1
             // A short read drained the socket; data arriving later raises a new edge.
             // After a hang-up, read on until the end of stream itself.
@@ -239,6 +240,7 @@ extension TCPConnection {
         acceptor = nil
         timerDeadline = 0
         phase.store(Phase.open.rawValue, ordering: .releasing)
+        startLiveness()
         let factory = handlerFactory
         handlerFactory = nil
         handler = factory?(peer)

@@ -132,14 +132,26 @@ extension TCPConnection {
     }
 
     /// Writes committed frames, then the close frame when one is asked for, until done or
-    /// the socket is full. Returns errno when the socket failed. Writer role only.
+    /// the socket is full; a heartbeat asked for goes between frames, once all committed
+    /// frames are out. Returns errno when the socket failed. Writer role only.
     func writeOut() -> Int32? {
         if closeFrameWritten.load(ordering: .relaxed) { return nil }
         var position = sent.load(ordering: .relaxed)
         while true {
             if closeFrameProgress > 0 { return writeCloseFrame() }
+            if heartbeatProgress > 0 {
+                if let code = writeHeartbeatFrame() { return code }
+                if heartbeatProgress > 0 { return nil }
+            }
             let end = committed.load(ordering: .acquiring)
             if position == end {
+                if !closeRequested.load(ordering: .acquiring)
+                    && heartbeatRequested.exchange(false, ordering: .acquiringAndReleasing)
+                {
+                    if let code = writeHeartbeatFrame() { return code }
+                    if heartbeatProgress > 0 { return nil }
+                    continue
+                }
                 guard closeRequested.load(ordering: .acquiring) else { return nil }
                 // Everything committed before the close was asked for goes first.
                 if committed.load(ordering: .acquiring) != position { continue }
@@ -199,6 +211,29 @@ extension TCPConnection {
         }
         closeFrameWritten.store(true, ordering: .releasing)
         return nil
+    }
+
+    /// Writes the heartbeat frame from `heartbeatProgress`; leaves it there when the socket
+    /// is full (the frame is finished before anything else goes out), 0 once done.
+    private func writeHeartbeatFrame() -> Int32? {
+        while true {
+            let written: Int?
+            do {
+                written = try TCPSocket.send(
+                    fd, heartbeatFrame + heartbeatProgress, FrameLayout.headerSize - heartbeatProgress, nil, 0)
+            } catch {
+                return error.errno
+            }
+            guard let written else {
+                writeBlocked.store(true, ordering: .relaxed)
+                return nil
+            }
+            heartbeatProgress += written
+            if heartbeatProgress == FrameLayout.headerSize {
+                heartbeatProgress = 0
+                return nil
+            }
+        }
     }
 
     /// A write failed (any thread): the IO thread ends the connection.

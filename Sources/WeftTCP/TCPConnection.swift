@@ -80,6 +80,11 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     var endOfStream = false
     var shutDownWriting = false
     var sentAtLastCheck: UInt64 = 0
+    /// Heartbeats and the idle time-out, once open (see `ConnectionLiveness`).
+    var liveness: ConnectionLiveness
+    var sentAtLastTick: UInt64 = 0
+    /// An accepted connection's place in its listener's `max-connections`, given back at teardown.
+    var quotaPlace: QuotaPlace?
 
     // Send side. Fields are grouped by the thread that writes them, a cache line apart,
     // so a sender committing and the IO thread polling do not share a line needlessly.
@@ -90,6 +95,9 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     let sendMask: UInt64
     let closeFrame: UnsafeMutableRawPointer
     var closeFrameLength = FrameLayout.headerSize
+    /// A heartbeat frame, just past the close frame's room; written between frames by the writer role.
+    let heartbeatFrame: UnsafeMutableRawPointer
+    let heartbeatRequested = Atomic<Bool>(false)
     let ioThreadAsleep = Atomic<Bool>(false)
     let closeRequested = Atomic<Bool>(false)
     let terminating = Atomic<Bool>(false)
@@ -106,6 +114,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     let writeBlocked = Atomic<Bool>(false)
     let closeFrameWritten = Atomic<Bool>(false)
     var closeFrameProgress = 0
+    var heartbeatProgress = 0
     private let pad2 = TCPCacheLinePad()
     var lastPolledCommit: UInt64 = 0
 
@@ -125,6 +134,8 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
 
     /// Largest close reason carried (docs/protocol.md: at most 256 bytes).
     static let maxCloseReason = 256
+    /// Bytes allocated past the send ring: the close frame (header and reason, padded) and a heartbeat frame.
+    static let trailerBytes = FrameLayout.headerSize + maxCloseReason + 64 + FrameLayout.headerSize
     /// Limits while handshaking: handshake frames are small; anything bigger is not a Weft peer.
     static let handshakeLimits = FrameLimits(maxFramePayload: 512, maxMessage: 512)
 
@@ -158,10 +169,12 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         // The close frame (header and reason) lives just past the ring, outside it.
         memoryNode = context.runtime.placement.memoryNode
         sendBase = NodeLocalMemory.allocate(
-            byteCount: Int(ringBytes) + FrameLayout.headerSize + Self.maxCloseReason + 64, node: memoryNode,
-            label: "tcp send buffer")
+            byteCount: Int(ringBytes) + Self.trailerBytes, node: memoryNode, label: "tcp send buffer")
         closeFrame = sendBase + Int(ringBytes)
         FrameHeader(kind: .close).encode(to: closeFrame)
+        heartbeatFrame = closeFrame + FrameLayout.headerSize + Self.maxCloseReason + 64
+        FrameHeader(kind: .heartbeat).encode(to: heartbeatFrame)
+        liveness = ConnectionLiveness(context: context, now: 0)
         maxReservation = 0
 
         receiveCapacity = configuration.receiveBufferBytes
@@ -173,7 +186,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
 
     deinit {
         if !terminated { TCPSocket.close(fd) }
-        NodeLocalMemory.deallocate(sendBase, byteCount: Int(sendCapacity) + FrameLayout.headerSize + Self.maxCloseReason + 64)
+        NodeLocalMemory.deallocate(sendBase, byteCount: Int(sendCapacity) + Self.trailerBytes)
         if outstanding && releaseCursor.position != delivered {
             // A handler still holds a frame that points into this memory: leave it to the
             // frame (rare: the connection is gone and its last frame was never released).
@@ -208,7 +221,18 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         }
         if phase.load(ordering: .relaxed) == Phase.handshaking.rawValue {
             timerDeadline = TCPClock.now + closeTimeout
+        } else {
+            startLiveness()
         }
+    }
+
+    /// Open: tick for heartbeats and the idle time-out (IO thread).
+    func startLiveness() {
+        guard let registration, !liveness.isOff else { return }
+        ioThread.startTicking(registration, every: liveness.tickPeriod)
+        liveness.heard(at: ioThread.now)
+        liveness.sent(at: ioThread.now)
+        sentAtLastTick = sent.load(ordering: .relaxed)
     }
 
     /// Edge-triggered: a readable or writable edge is reported once; the connection reads
@@ -268,6 +292,27 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
 
     public func didWake() {
         ioThreadAsleep.store(false, ordering: .relaxed)
+    }
+
+    /// Heartbeats and the idle time-out (IO thread, open connections only).
+    public func tick(now: UInt64) {
+        guard !terminated, phase.load(ordering: .relaxed) == Phase.open.rawValue else { return }
+        let written = sent.load(ordering: .relaxed)
+        if written != sentAtLastTick {
+            sentAtLastTick = written
+            liveness.sent(at: now)
+        }
+        // While a handler holds a frame this side reads nothing: silence proves nothing then.
+        if outstanding { liveness.heard(at: now) }
+        switch liveness.check(now: now) {
+        case .none:
+            break
+        case .sendHeartbeat:
+            heartbeatRequested.store(true, ordering: .releasing)
+            requestWrite()
+        case .peerLost(let silence):
+            lost(liveness.lostReason(silentFor: silence))
+        }
     }
 
     /// Pushes committed frames out now (IO thread after a batch, or any sender).

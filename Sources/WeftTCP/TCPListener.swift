@@ -18,6 +18,8 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
     let configuration: TCPConfiguration
     let options: ConnectionOptions
     let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
+    /// `max-connections`: accepted connections hold a place until they end.
+    let quota: ConnectionQuota
     private let closed = Atomic<Bool>(false)
     // IO thread.
     private var registration: IORegistration?
@@ -33,6 +35,7 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
         self.configuration = configuration
         self.options = options
         self.handlerFactory = handlerFactory
+        quota = ConnectionQuota(limit: context.maxConnections)
     }
 
     /// Registers and starts accepting (on the IO thread).
@@ -69,6 +72,10 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
     }
 
     private func admit(_ socket: Int32, from peerAddress: TCPAddress) {
+        guard let place = QuotaPlace(quota) else {
+            refuse(socket, from: peerAddress)
+            return
+        }
         do {
             try TCPSocket.setNoDelay(socket)
         } catch {
@@ -84,6 +91,7 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
         connection.acceptor = AcceptorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: Int(context.limits.maxFramePayload))
         connection.handlerFactory = handlerFactory
+        connection.quotaPlace = consume place
         if context.secret == nil && !configuration.allowUnauthenticatedPeers {
             connection.requiredPeerUID = geteuid()
             connection.peerSocketAddress = peerAddress
@@ -96,6 +104,33 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
                 logger.warning("TCP: dropping a connection from \(peerAddress): \(error)")
             }
         }
+    }
+
+    /// At the cap: the peer gets a close frame saying why (its connect fails with that
+    /// sentence), then the end of the stream; nothing is allocated for it.
+    private func refuse(_ socket: Int32, from peerAddress: TCPAddress) {
+        if let line = quota.refusalLog(listener: "TCP \(address)", peer: peerAddress.description, now: TCPClock.now) {
+            context.logger.warning("\(line)")
+        }
+        let reason = Array(quota.refusalReason.utf8)
+        var frame = [UInt8](repeating: 0, count: FrameHeader.paddedFrameSize(payload: reason.count))
+        frame.withUnsafeMutableBytes { raw in
+            FrameHeader(kind: .close, payloadLength: UInt32(reason.count)).encode(to: raw.baseAddress!)
+            (raw.baseAddress! + FrameLayout.headerSize).copyMemory(from: reason, byteCount: reason.count)
+            // A fresh socket's buffer is empty: the frame fits; if not, the peer still sees the end.
+            _ = try? TCPSocket.send(socket, raw.baseAddress!, raw.count, nil, 0)
+        }
+        TCPSocket.shutdownWrite(socket)
+        // Read what the peer sent already (its hello), so the close does not reset the
+        // connection before the peer has read why.
+        var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            for _ in 0..<16 {
+                guard let count = try? TCPSocket.receive(socket, into: raw.baseAddress!, count: raw.count), count > 0
+                else { break }
+            }
+        }
+        TCPSocket.close(socket)
     }
 
     public func close() {

@@ -49,6 +49,15 @@ struct CommonOptions: ParsableArguments {
     @Option(name: flag(ConfigKeys.connectTimeout), help: help(ConfigKeys.connectTimeout))
     var connectTimeoutMilliseconds: String?
 
+    @Option(name: flag(ConfigKeys.maxConnections), help: help(ConfigKeys.maxConnections))
+    var maxConnections: String?
+
+    @Option(name: flag(ConfigKeys.heartbeatInterval), help: help(ConfigKeys.heartbeatInterval))
+    var heartbeatIntervalMilliseconds: String?
+
+    @Option(name: flag(ConfigKeys.idleTimeout), help: help(ConfigKeys.idleTimeout))
+    var idleTimeoutMilliseconds: String?
+
     @Option(name: flag(ConfigKeys.shmRingBytes), help: help(ConfigKeys.shmRingBytes))
     var shmRingBytes: String?
 
@@ -109,6 +118,9 @@ struct CommonOptions: ParsableArguments {
             (ConfigKeys.reassemblyConnectionBytes, reassemblyConnectionBytes),
             (ConfigKeys.reassemblyProcessBytes, reassemblyProcessBytes),
             (ConfigKeys.connectTimeout, connectTimeoutMilliseconds),
+            (ConfigKeys.maxConnections, maxConnections),
+            (ConfigKeys.heartbeatInterval, heartbeatIntervalMilliseconds),
+            (ConfigKeys.idleTimeout, idleTimeoutMilliseconds),
             (ConfigKeys.shmRingBytes, shmRingBytes),
             (ConfigKeys.tcpSendBufferBytes, tcpSendBufferBytes),
             (ConfigKeys.tcpReceiveBufferBytes, tcpReceiveBufferBytes),
@@ -128,7 +140,8 @@ struct CommonOptions: ParsableArguments {
         ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.ioThreads,
         ConfigKeys.ioCPUs, ConfigKeys.numaNode, ConfigKeys.appCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers, ConfigKeys.nodeName,
         ConfigKeys.maxMessage, ConfigKeys.reassemblyConnectionBytes, ConfigKeys.reassemblyProcessBytes,
-        ConfigKeys.connectTimeout, ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
+        ConfigKeys.connectTimeout, ConfigKeys.maxConnections, ConfigKeys.heartbeatInterval, ConfigKeys.idleTimeout,
+        ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,
         ConfigKeys.tcpReceiveBufferBytes, ConfigKeys.tipcServiceType, ConfigKeys.verbsDevice,
         ConfigKeys.verbsBufferSize, ConfigKeys.verbsReceiveCredits, ConfigKeys.verbsRendezvousThreshold,
         ConfigKeys.verbsRendezvousBytes,

@@ -34,7 +34,9 @@ struct WeftNode {
             spinWindow: configuration.spinWindow, placement: placement.ioThreadPlacement, name: label)
         let context = TransportContext(
             runtime: runtime, node: configuration.nodeIdentity, secret: secret, limits: configuration.limits, logger: logger,
-            connectTimeout: configuration.connectTimeout, reassembly: configuration.reassembly)
+            connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout,
+            heartbeatInterval: configuration.heartbeatInterval, maxConnections: configuration.maxConnections,
+            reassembly: configuration.reassembly)
         ReassemblyPool.shared.limit = configuration.reassemblyProcessBytes
         do {
             let transport = try descriptor.make(context, configuration)

@@ -113,7 +113,7 @@ private func handMadeRegion(ringBytes: Int, sealed: Bool) throws -> Int32 {
 }
 
 /// A connector that runs the handshake by hand with a memfd the test keeps, to misuse it later.
-private final class HandMadeSharedMemoryPeer {
+final class HandMadeSharedMemoryPeer {
     enum Outcome: Equatable {
         case accepted
         case refused

@@ -27,7 +27,8 @@ final class TCPPair: @unchecked Sendable {
         progress: ProgressMode = .sleep, serverSecret: ClusterSecret? = nil, clientSecret: ClusterSecret? = nil,
         serverLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20), clientLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20),
         connectTimeout: Duration = .seconds(5), configuration: TCPConfiguration = TCPConfiguration(),
-        serverReassembly: ReassemblyLimits = ReassemblyLimits()
+        serverReassembly: ReassemblyLimits = ReassemblyLimits(), idleTimeout: Duration = .seconds(5),
+        heartbeatInterval: Duration = .seconds(1), maxConnections: Int = 1024
     ) throws {
         serverRuntime = try IORuntime(progress: progress, spinWindow: .microseconds(20), name: "tcp-srv")
         clientRuntime = try IORuntime(progress: progress, spinWindow: .microseconds(20), name: "tcp-cli")
@@ -36,12 +37,13 @@ final class TCPPair: @unchecked Sendable {
         server = TCPTransport(
             context: TransportContext(
                 runtime: serverRuntime, secret: serverSecret, limits: serverLimits, logger: serverLog.logger,
-                connectTimeout: connectTimeout, reassembly: serverReassembly),
+                connectTimeout: connectTimeout, idleTimeout: idleTimeout, heartbeatInterval: heartbeatInterval,
+                maxConnections: maxConnections, reassembly: serverReassembly),
             configuration: configuration)
         client = TCPTransport(
             context: TransportContext(
                 runtime: clientRuntime, secret: clientSecret, limits: clientLimits, logger: clientLogger,
-                connectTimeout: connectTimeout),
+                connectTimeout: connectTimeout, idleTimeout: idleTimeout, heartbeatInterval: heartbeatInterval),
             configuration: configuration)
     }
 

@@ -74,7 +74,17 @@ public enum ConfigKeys {
         "reassembly.process-bytes", default: String(1 << 30),
         "Most memory all connections of this process together may use for reassembly; a fragment that would pass it closes its connection (reassemblyOverBudget).")
     public static let connectTimeout = ConfigKeySpec(
-        "connect-timeout-ms", default: "5000", "Time allowed for connect plus handshake.")
+        "connect-timeout-ms", default: "5000",
+        "Time allowed for connect plus handshake; a listener drops an accepted peer that has not completed its handshake by then.")
+    public static let maxConnections = ConfigKeySpec(
+        "max-connections", default: "1024",
+        "Most connections one listener holds at once (handshaking or open); the next peer is refused and the others are served.")
+    public static let heartbeatInterval = ConfigKeySpec(
+        "heartbeat-interval-ms", default: "1000",
+        "A connection that sent nothing for this long sends a heartbeat, so an idle peer is not taken for a lost one (0: never).")
+    public static let idleTimeout = ConfigKeySpec(
+        "idle-timeout-ms", default: "5000",
+        "A connection that heard nothing (not even a heartbeat) for this long closes with peerLost (0: never); longer than heartbeat-interval-ms.")
     public static let shmRingBytes = ConfigKeySpec(
         "shm.ring-bytes", default: String(1 << 20),
         "Shared-memory ring size per direction (power of two, 64 KiB to 1 GiB).")
@@ -108,7 +118,8 @@ public enum ConfigKeys {
 
     public static let all: [ConfigKeySpec] = [
         transport, progress, spinWindow, ioThreads, ioCPUs, numaNode, appCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
-        maxMessage, reassemblyConnectionBytes, reassemblyProcessBytes, connectTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
+        maxMessage, reassemblyConnectionBytes, reassemblyProcessBytes, connectTimeout, maxConnections,
+        heartbeatInterval, idleTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
         verbsDevice, verbsBufferSize, verbsReceiveCredits, verbsRendezvousThreshold, verbsRendezvousBytes, logLevel,
     ]
 }

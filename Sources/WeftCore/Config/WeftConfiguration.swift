@@ -14,6 +14,9 @@ public struct WeftConfiguration: Sendable, Equatable {
     public var reassemblyConnectionBytes: Int
     public var reassemblyProcessBytes: Int
     public var connectTimeout: Duration
+    public var maxConnections: Int
+    public var heartbeatInterval: Duration
+    public var idleTimeout: Duration
     public var shmRingBytes: Int
     public var tcpSendBufferBytes: Int
     public var tcpReceiveBufferBytes: Int
@@ -51,6 +54,17 @@ public struct WeftConfiguration: Sendable, Equatable {
             ConfigKeys.reassemblyConnectionBytes, in: 0...Int(FrameLimits.protocolMaximum))
         reassemblyProcessBytes = try loader.integer(ConfigKeys.reassemblyProcessBytes, in: 0...(1 << 40))
         connectTimeout = .milliseconds(try loader.integer(ConfigKeys.connectTimeout, in: 1...3_600_000))
+        maxConnections = try loader.integer(ConfigKeys.maxConnections, in: 1...1_000_000)
+        let heartbeat = try loader.integer(ConfigKeys.heartbeatInterval, in: 0...3_600_000)
+        let idle = try loader.integer(ConfigKeys.idleTimeout, in: 0...3_600_000)
+        guard idle == 0 || heartbeat == 0 || idle > heartbeat else {
+            throw .invalid(
+                key: ConfigKeys.idleTimeout.key,
+                reason: "\(idle) ms is not longer than heartbeat-interval-ms (\(heartbeat) ms):"
+                    + " healthy idle peers would be dropped")
+        }
+        heartbeatInterval = .milliseconds(heartbeat)
+        idleTimeout = .milliseconds(idle)
         shmRingBytes = try loader.integer(ConfigKeys.shmRingBytes, in: (64 << 10)...(1 << 30))
         guard shmRingBytes & (shmRingBytes - 1) == 0 else {
             throw .invalid(key: ConfigKeys.shmRingBytes.key, reason: "\(shmRingBytes) is not a power of two")

@@ -24,6 +24,9 @@ public protocol IOSource: AnyObject {
     func flush()
     /// A direct entry point for `poll()` (see `PollHook`); nil: the loop calls `poll()`.
     var pollHook: PollHook? { get }
+    /// The period asked for with `IOThread.startTicking` passed: check time limits
+    /// (heartbeats, a silent peer, a handshake that takes too long). `now` is the thread's clock.
+    func tick(now: UInt64)
 }
 
 extension IOSource {
@@ -33,6 +36,7 @@ extension IOSource {
     public func didWake() {}
     public func flush() {}
     public var pollHook: PollHook? { nil }
+    public func tick(now: UInt64) {}
 }
 
 /// epoll interest bits, named.

@@ -43,6 +43,11 @@ public final class IOThread: @unchecked Sendable {
     private let descriptorsPolledWhileSpinning = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     private var dirtySlots: [Int] = []
     private var isDirty: [Bool] = []
+    /// Sources that asked for `tick(now:)`, by slot, with their period (ns); the thread
+    /// ticks them all at the shortest period, and reads its clock only while there are any.
+    private var tickers: [Int: (source: IOSource, period: UInt64)] = [:]
+    private var tickPeriod: UInt64 = 0
+    private var nextTick: UInt64 = 0
     private let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
     private let eventBits = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
     // Shared with other threads.
@@ -93,6 +98,17 @@ public final class IOThread: @unchecked Sendable {
         pollList.deinitialize(count: 1)
         pollList.deallocate()
         descriptorsPolledWhileSpinning.deallocate()
+    }
+
+    /// This thread's clock (`CLOCK_MONOTONIC_COARSE`, nanoseconds), read once per loop turn
+    /// and after each sleep while a source ticks: connections stamp the frames they hear
+    /// with it, at no system call per frame. IO thread only.
+    public private(set) var now: UInt64 = 0
+
+    /// Reads the clock now (outside the per-turn reading: setting a deadline). IO thread only.
+    public func refreshClock() -> UInt64 {
+        now = cweft_coarse_now_ns()
+        return now
     }
 
     /// True when called on this IO thread.
@@ -190,10 +206,46 @@ public final class IOThread: @unchecked Sendable {
         return IORegistration(slot: slot, generation: generations[slot])
     }
 
+    /// Calls the source's `tick(now:)` about every `period` (at the shortest period any
+    /// source of this thread asked for), until `stopTicking` or `deregister`. Also wakes a
+    /// sleeping thread that often. On the IO thread.
+    public func startTicking(_ registration: IORegistration, every period: Duration) {
+        precondition(isCurrent, "start ticking on the IO thread")
+        guard let source = slots[registration.slot] else { return }
+        now = cweft_coarse_now_ns()
+        tickers[registration.slot] = (source, max(1_000_000, period.wholeNanoseconds))
+        updateTickPeriod()
+    }
+
+    public func stopTicking(_ registration: IORegistration) {
+        precondition(isCurrent, "stop ticking on the IO thread")
+        guard tickers.removeValue(forKey: registration.slot) != nil else { return }
+        updateTickPeriod()
+    }
+
+    private func updateTickPeriod() {
+        let period = tickers.values.lazy.map(\.period).min() ?? 0
+        if period != tickPeriod {
+            tickPeriod = period
+            nextTick = now &+ period
+        }
+    }
+
+    /// Ticks every ticking source once its period passed (sources may stop ticking meanwhile).
+    private func tickIfDue() {
+        now = cweft_coarse_now_ns()
+        guard now >= nextTick else { return }
+        nextTick = now &+ tickPeriod
+        for (slot, ticker) in tickers where slots[slot] === ticker.source {
+            ticker.source.tick(now: now)
+        }
+    }
+
     /// Removes a source and every descriptor it watched must already be unwatched.
     public func deregister(_ registration: IORegistration) {
         precondition(isCurrent, "deregister on the IO thread")
         guard let source = slots[registration.slot] else { return }
+        if tickers.removeValue(forKey: registration.slot) != nil { updateTickPeriod() }
         if let context = hookContexts.removeValue(forKey: registration.slot) {
             // A pass may be iterating right now: the list drops the hook after it, and the
             // source (and its box) stay alive until the turn ends.
@@ -280,6 +332,7 @@ public final class IOThread: @unchecked Sendable {
             var work = 0
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
             work &+= MemoryPollList.pollAll(pollList)
+            if tickPeriod != 0 { tickIfDue() }
             turn &+= 1
             if descriptorsPolledWhileSpinning.pointee > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
             if !dirtySlots.isEmpty { flushDirty() }
@@ -324,6 +377,8 @@ public final class IOThread: @unchecked Sendable {
 
     private func pollDescriptors(timeout: Int32) -> Int {
         let count = epoll.wait(tokens: tokens, events: eventBits, capacity: 64, timeout: timeout)
+        // After a sleep the clock moved: frames heard now must not carry the time before it.
+        if timeout != 0 && tickPeriod != 0 { now = cweft_coarse_now_ns() }
         for index in 0..<count {
             let token = tokens[index]
             if token == Epoll.wakeToken {
@@ -359,6 +414,13 @@ public final class IOThread: @unchecked Sendable {
             case .busy: busy = true
             case .pollAgain(let ms): timeout = timeout < 0 ? ms : min(timeout, ms)
             }
+        }
+        if tickPeriod != 0 {
+            // Sleep no later than the next tick.
+            let current = cweft_coarse_now_ns()
+            let untilTick = Int32(clamping: nextTick > current ? (nextTick - current) / 1_000_000 + 1 : 0)
+            timeout = timeout < 0 ? untilTick : min(timeout, untilTick)
+            if untilTick == 0 { busy = true }
         }
         if !busy && !hasJobs.load(ordering: .sequentiallyConsistent) && running.load(ordering: .relaxed) {
             _ = pollDescriptors(timeout: timeout)

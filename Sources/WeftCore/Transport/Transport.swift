@@ -76,16 +76,25 @@ public struct TransportContext: Sendable {
     public var secret: ClusterSecret?
     public var limits: FrameLimits
     public var logger: Logger
+    /// Time allowed to connect and complete the handshake, on both sides: an accepted
+    /// peer that has not finished its handshake by then is dropped.
     public var connectTimeout: Duration
-    /// How long a connection may stay silent before its peer is declared lost.
+    /// How long a connection may stay silent before its peer is declared lost (`peerLost`);
+    /// zero: never (`idle-timeout-ms`).
     public var idleTimeout: Duration
+    /// A connection that sent nothing for this long sends a `heartbeat`; zero: never
+    /// (`heartbeat-interval-ms`).
+    public var heartbeatInterval: Duration
+    /// Most connections one listener holds at once, handshaking or open (`max-connections`).
+    public var maxConnections: Int
     /// Memory bounds for reassembling fragmented messages (per connection and per process).
     public var reassembly: ReassemblyLimits
 
     public init(
         runtime: IORuntime, node: NodeIdentity = .random(), secret: ClusterSecret? = nil,
         limits: FrameLimits = FrameLimits(), logger: Logger = Logger(label: "weft"),
-        connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(5),
+        heartbeatInterval: Duration = .seconds(1), maxConnections: Int = 1024,
         reassembly: ReassemblyLimits = ReassemblyLimits()
     ) {
         self.runtime = runtime
@@ -95,6 +104,8 @@ public struct TransportContext: Sendable {
         self.logger = logger
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.maxConnections = maxConnections
         self.reassembly = reassembly
     }
 }
