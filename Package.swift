@@ -1,11 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Layers (arrows = may import): weft CLI -> transports + WeftCore; each transport -> WeftCore + its own shim.
+/// Layers (arrows = may import): weft CLI -> Weft -> transports + WeftNUMA + WeftCore; each transport -> WeftCore + its own shim.
 let package = Package(
     name: "weft",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "Weft", targets: ["Weft"]),
         .library(name: "WeftCore", targets: ["WeftCore"]),
         .library(name: "WeftTransports", targets: ["WeftTransports"]),
         .library(name: "WeftActors", targets: ["WeftActors"]),
@@ -52,10 +53,16 @@ let package = Package(
         .target(
             name: "WeftTransports",
             dependencies: ["WeftCore", "WeftSharedMemory", "WeftTCP", "WeftTIPC", "WeftVerbs"]),
+        // The library's entry point: a node started from the configuration (WeftNode).
+        .target(
+            name: "Weft",
+            dependencies: [
+                "WeftCore", "WeftTransports", "WeftNUMA", .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftTransports", "WeftNUMA", "WeftVerbs",
+                "Weft", "WeftCore", "WeftTransports", "WeftNUMA", "WeftVerbs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -67,6 +74,8 @@ let package = Package(
         .executableTarget(
             name: "barrels", dependencies: ["BarrelsGame", "WeftActors", "WeftCore", "WeftTransports"],
             path: "Examples/Barrels/Main"),
+        // The README's example: a listener and a client in one process, one echo, exit 0.
+        .executableTarget(name: "echo-example", dependencies: ["Weft"], path: "Examples/Echo"),
         .executableTarget(
             name: "cluster-hello", dependencies: ["WeftActors", "WeftCore", "WeftTransports"],
             path: "Examples/ClusterHello"),

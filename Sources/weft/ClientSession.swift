@@ -1,3 +1,4 @@
+import Weft
 import WeftCore
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Synchronization
+import Weft
 import WeftCore
 
 /// `weft discover`: prints the peers a transport's discovery sees come and go.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Weft
 import WeftCore
 
 /// The options every command takes: one per configuration key (named after the key table,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Weft
 import WeftCore
 #if canImport(Glibc)
 import Glibc

@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// The process environment and executable, read through libc (no Foundation).
-enum ProcessEnvironment {
+public enum ProcessEnvironment {
     /// Every `NAME=value` of the environment.
-    static func current() -> [String: String] {
+    public static func current() -> [String: String] {
         var result: [String: String] = [:]
         let start: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
         guard var cursor = start else { return result }
@@ -20,7 +20,7 @@ enum ProcessEnvironment {
     }
 
     /// This executable's path, from /proc/self/exe.
-    static func executablePath() -> String? {
+    public static func executablePath() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
