@@ -164,7 +164,7 @@ public final class LocalConnection: TransportConnection, IOSource, @unchecked Se
 
     private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }
 
-    public func prepareToSleep() -> SleepReadiness {
+    package func prepareToSleep() -> SleepReadiness {
         if delivery.isHolding { return .pollAgain(milliseconds: 1) }
         receiveRing.consumerSleeping.store(true, ordering: .sequentiallyConsistent)
         if receiveRing.tail.load(ordering: .sequentiallyConsistent) != readHead {

@@ -242,13 +242,13 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     }
 
     /// The IO loop calls `poll()` through this, with no reference counting.
-    public var pollHook: PollHook? {
+    package var pollHook: PollHook? {
         PollHook(context: Unmanaged.passUnretained(self).toOpaque()) { context in
             Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.poll() }
         }
     }
 
-    public func prepareToSleep() -> SleepReadiness {
+    package func prepareToSleep() -> SleepReadiness {
         if delivery.pointee.isHolding { return .pollAgain(milliseconds: 1) }
         consumer.pointee.setSleeping(true)
         if consumer.pointee.hasWork() {

@@ -277,7 +277,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         if timerDeadline != 0 { _ = checkProgress() }
     }
 
-    public func prepareToSleep() -> SleepReadiness {
+    package func prepareToSleep() -> SleepReadiness {
         ioThreadAsleep.store(true, ordering: .sequentiallyConsistent)
         // A sender that committed before seeing the flag left the write to this thread.
         if committed.load(ordering: .sequentiallyConsistent) != lastPolledCommit { return .busy }

@@ -228,7 +228,7 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         if timerDeadline != 0 { _ = checkProgress() }
     }
 
-    public func prepareToSleep() -> SleepReadiness {
+    package func prepareToSleep() -> SleepReadiness {
         ioThreadAsleep.store(true, ordering: .sequentiallyConsistent)
         if committed.load(ordering: .sequentiallyConsistent) != lastPolledCommit { return .busy }
         // A held frame's release is a memory store, not an event: look again soon.

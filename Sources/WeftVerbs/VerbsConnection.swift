@@ -310,7 +310,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     }
 
     /// The IO loop calls `poll()` through this, with no reference counting.
-    public var pollHook: PollHook? {
+    package var pollHook: PollHook? {
         PollHook(context: Unmanaged.passUnretained(self).toOpaque()) { context in
             Unmanaged<VerbsConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.poll() }
         }
@@ -329,7 +329,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
 
     /// Arms the completion channel, then looks once more: a completion that arrived before
     /// the arming raised no event. corresponding C function: `ibv_req_notify_cq`.
-    public func prepareToSleep() -> SleepReadiness {
+    package func prepareToSleep() -> SleepReadiness {
         guard !terminated else { return .armed }
         if delivery.pointee.isHolding { return .pollAgain(milliseconds: 1) }
         _ = VerbsSyscalls.armNotification(queuePair.cq)

@@ -1,5 +1,5 @@
 /// What an IO source says when its thread is about to sleep.
-public enum SleepReadiness: Sendable {
+package enum SleepReadiness: Sendable {
     /// Wake-ups are armed (the peer will signal a registered descriptor).
     case armed
     /// Work arrived meanwhile: do not sleep.
@@ -10,7 +10,7 @@ public enum SleepReadiness: Sendable {
 
 /// Something an IO thread drives: a connection, a listener, a ring.
 /// Every method is called on the owning IO thread only.
-public protocol IOSource: AnyObject {
+package protocol IOSource: AnyObject {
     /// Handles whatever is ready in memory without blocking; returns how much work was done.
     /// Called on every loop turn for sources registered with `pollsMemory`.
     func poll() -> Int
@@ -40,7 +40,7 @@ extension IOSource {
 }
 
 /// epoll interest bits, named.
-public struct IOEvents: OptionSet, Sendable {
+package struct IOEvents: OptionSet, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let readable = IOEvents(rawValue: 0x001)  // EPOLLIN

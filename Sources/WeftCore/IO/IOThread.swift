@@ -7,7 +7,7 @@ import Glibc
 /// A registered source's handle on its IO thread: its slot, and the slot's generation, which
 /// changes whenever the slot is freed, so an event meant for an earlier source in the same
 /// slot (still in the batch `epoll_wait` returned) is told apart and dropped.
-public struct IORegistration: Hashable, Sendable {
+package struct IORegistration: Hashable, Sendable {
     public let slot: Int
     let generation: UInt8
 }
@@ -103,10 +103,10 @@ public final class IOThread: @unchecked Sendable {
     /// This thread's clock (`CLOCK_MONOTONIC_COARSE`, nanoseconds), read once per loop turn
     /// and after each sleep while a source ticks: connections stamp the frames they hear
     /// with it, at no system call per frame. IO thread only.
-    public private(set) var now: UInt64 = 0
+    package private(set) var now: UInt64 = 0
 
     /// Reads the clock now (outside the per-turn reading: setting a deadline). IO thread only.
-    public func refreshClock() -> UInt64 {
+    package func refreshClock() -> UInt64 {
         now = cweft_coarse_now_ns()
         return now
     }
@@ -177,7 +177,7 @@ public final class IOThread: @unchecked Sendable {
     // MARK: On-thread registration
 
     /// Adds a source. `pollsMemory`: call its `poll()` on every loop turn.
-    public func register(_ source: IOSource, pollsMemory: Bool) -> IORegistration {
+    package func register(_ source: IOSource, pollsMemory: Bool) -> IORegistration {
         precondition(isCurrent, "register on the IO thread")
         let slot: Int
         if let free = freeSlots.popLast() {
@@ -209,7 +209,7 @@ public final class IOThread: @unchecked Sendable {
     /// Calls the source's `tick(now:)` about every `period` (at the shortest period any
     /// source of this thread asked for), until `stopTicking` or `deregister`. Also wakes a
     /// sleeping thread that often. On the IO thread.
-    public func startTicking(_ registration: IORegistration, every period: Duration) {
+    package func startTicking(_ registration: IORegistration, every period: Duration) {
         precondition(isCurrent, "start ticking on the IO thread")
         guard let source = slots[registration.slot] else { return }
         now = cweft_coarse_now_ns()
@@ -217,7 +217,7 @@ public final class IOThread: @unchecked Sendable {
         updateTickPeriod()
     }
 
-    public func stopTicking(_ registration: IORegistration) {
+    package func stopTicking(_ registration: IORegistration) {
         precondition(isCurrent, "stop ticking on the IO thread")
         guard tickers.removeValue(forKey: registration.slot) != nil else { return }
         updateTickPeriod()
@@ -242,7 +242,7 @@ public final class IOThread: @unchecked Sendable {
     }
 
     /// Removes a source and every descriptor it watched must already be unwatched.
-    public func deregister(_ registration: IORegistration) {
+    package func deregister(_ registration: IORegistration) {
         precondition(isCurrent, "deregister on the IO thread")
         guard let source = slots[registration.slot] else { return }
         if tickers.removeValue(forKey: registration.slot) != nil { updateTickPeriod() }
@@ -261,7 +261,7 @@ public final class IOThread: @unchecked Sendable {
 
     /// Watches `descriptor`; readiness calls the source's `descriptorReady(token:events:)`.
     /// `pollWhileSpinning`: check it on every spinning turn (sockets), not only before sleeping.
-    public func watch(
+    package func watch(
         _ descriptor: Int32, events: IOEvents, for registration: IORegistration, token: UInt32,
         pollWhileSpinning: Bool
     ) throws(SystemError) {
@@ -269,19 +269,19 @@ public final class IOThread: @unchecked Sendable {
         if pollWhileSpinning { descriptorsPolledWhileSpinning.pointee += 1 }
     }
 
-    public func changeWatch(
+    package func changeWatch(
         _ descriptor: Int32, events: IOEvents, for registration: IORegistration, token: UInt32
     ) throws(SystemError) {
         try epoll.modify(descriptor, events: events, token: Self.token(registration, token))
     }
 
-    public func unwatch(_ descriptor: Int32, pollWhileSpinning: Bool) {
+    package func unwatch(_ descriptor: Int32, pollWhileSpinning: Bool) {
         epoll.remove(descriptor)
         if pollWhileSpinning { descriptorsPolledWhileSpinning.pointee -= 1 }
     }
 
     /// Asks for the source's `flush()` after the current batch.
-    public func markDirty(_ registration: IORegistration) {
+    package func markDirty(_ registration: IORegistration) {
         if !isDirty[registration.slot] {
             isDirty[registration.slot] = true
             dirtySlots.append(registration.slot)

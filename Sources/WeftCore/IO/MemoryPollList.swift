@@ -1,6 +1,6 @@
 /// A memory-polled source's poll entry point: a C function and an unretained context, so
 /// the IO loop calls it with no reference counting and no witness-table lookup.
-public struct PollHook: @unchecked Sendable {
+package struct PollHook: @unchecked Sendable {
     public let context: UnsafeMutableRawPointer
     public let poll: @convention(c) (UnsafeMutableRawPointer) -> Int
 

@@ -17,7 +17,7 @@ import Logging
 /// At `debug` log level each allocation logs one line with its address, size, the node
 /// asked for and the nodes its pages are on (`move_pages`), so a test can check what Weft
 /// allocated (with /proc/PID/numa_maps too).
-public enum NodeLocalMemory {
+package enum NodeLocalMemory {
     /// Maps `byteCount` zeroed bytes, page-aligned, on `node` when given. Release it with
     /// `deallocate(_:byteCount:)` and the same count. Traps when memory is exhausted, like
     /// `UnsafeMutableRawPointer.allocate`.

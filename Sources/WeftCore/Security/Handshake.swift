@@ -1,5 +1,5 @@
 /// One frame to send during the handshake (setup path: plain arrays are fine here).
-public struct HandshakeFrame: Sendable, Equatable {
+package struct HandshakeFrame: Sendable, Equatable {
     public var kind: MessageKind
     public var payload: [UInt8]
 
@@ -15,7 +15,7 @@ public struct HandshakeFrame: Sendable, Equatable {
 }
 
 /// What both sides learn when the handshake completes.
-public struct HandshakeOutcome: Sendable, Equatable {
+package struct HandshakeOutcome: Sendable, Equatable {
     public var peerNode: NodeIdentity
     public var peerMaxFramePayload: Int
 }
@@ -24,7 +24,7 @@ public struct HandshakeOutcome: Sendable, Equatable {
 ///
 /// Both sides must agree on authentication: a side with a cluster secret refuses a peer
 /// without one, so a secret-less process can never talk to a secured cluster by accident.
-public struct ConnectorHandshake: Sendable {
+package struct ConnectorHandshake: Sendable {
     let authenticator: HandshakeAuthenticator?
     let hello: HandshakePayload
 
@@ -75,7 +75,7 @@ public struct ConnectorHandshake: Sendable {
 }
 
 /// The acceptor's side: (hello) → helloReply → (auth).
-public struct AcceptorHandshake: Sendable {
+package struct AcceptorHandshake: Sendable {
     let authenticator: HandshakeAuthenticator?
     let own: HandshakePayload
     private var peerHello: HandshakePayload?

@@ -6,7 +6,7 @@ import Crypto
 /// `HMAC(secret, "weft-accept" | connector nonce | acceptor nonce | connector node | acceptor node)`,
 /// and the connector answers in `auth` with the same over "weft-connect". Each side's
 /// proof covers the other's fresh nonce, so a recorded exchange cannot be replayed.
-public struct HandshakeAuthenticator: Sendable {
+package struct HandshakeAuthenticator: Sendable {
     public enum Role: String, Sendable {
         case acceptor = "weft-accept"
         case connector = "weft-connect"

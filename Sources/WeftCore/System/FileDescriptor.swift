@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Owns one file descriptor and closes it exactly once.
-public struct OwnedDescriptor: ~Copyable, Sendable {
+package struct OwnedDescriptor: ~Copyable, Sendable {
     public let rawValue: Int32
 
     public init(_ rawValue: Int32) { self.rawValue = rawValue }

@@ -18,7 +18,7 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The one place libc calls are retried on EINTR and turned into thrown errors.
-public enum Syscall {
+package enum Syscall {
     /// Runs `body` until it returns something other than -1 with EINTR.
     @inline(__always)
     public static func retrying<T: FixedWidthInteger>(

@@ -6,7 +6,7 @@
 /// `heartbeat` frame, so a healthy but idle peer is never mistaken for a lost one; after
 /// `idleTimeout` without hearing anything, the peer is lost (a silent partition, a hung or
 /// stopped process): the connection closes with `peerLost`.
-public struct ConnectionLiveness: Sendable {
+package struct ConnectionLiveness: Sendable {
     /// Nanoseconds; 0: never.
     public let heartbeatInterval: UInt64
     /// Nanoseconds; 0: never.

@@ -4,7 +4,7 @@ import Synchronization
 /// (`max-connections`): a listener at its cap refuses the next peer at once, with one log
 /// sentence, and keeps serving the others. Each admitted connection gives its place back
 /// exactly once, when it ends (any thread).
-public final class ConnectionQuota: Sendable {
+package final class ConnectionQuota: Sendable {
     public let limit: Int
     private let count = Atomic<Int>(0)
     private let lastReported = Atomic<UInt64>(0)
@@ -51,7 +51,7 @@ public final class ConnectionQuota: Sendable {
 }
 
 /// A place in a `ConnectionQuota`, given back once (by the connection's end, or its failed setup).
-public struct QuotaPlace: ~Copyable, Sendable {
+package struct QuotaPlace: ~Copyable, Sendable {
     private let quota: ConnectionQuota
 
     public init?(_ quota: ConnectionQuota) {

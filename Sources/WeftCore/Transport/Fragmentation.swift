@@ -8,7 +8,7 @@ import Glibc
 ///
 /// The caller must keep other large messages off the connection meanwhile (fragments of
 /// two messages must not interleave; single-frame messages may).
-public enum FragmentingSender {
+package enum FragmentingSender {
     public static func send(
         _ payload: UnsafeRawBufferPointer, header: FrameHeader, on connection: any TransportConnection,
         maxMessage: Int, waitUntil deadline: ContinuousClock.Instant?
@@ -78,7 +78,7 @@ public enum FragmentingSender {
 /// than the first fragment and doubles as fragments arrive, each growth drawn from the
 /// process's `ReassemblyPool`; once the whole message was delivered and released,
 /// `releaseIdleMemory()` gives back a buffer larger than `ReassemblyLimits.retainedBytes`.
-public struct FragmentAssembler: ~Copyable {
+package struct FragmentAssembler: ~Copyable {
     private var buffer: UnsafeMutableRawPointer?
     private var capacity = 0
     private var filled = 0

@@ -3,7 +3,7 @@
 ///
 /// It owns the release cursors, the pause while a handler holds a frame, and the
 /// reassembly of fragments; the transport only consumes what `deliver` says it may.
-public struct InOrderDelivery: ~Copyable {
+package struct InOrderDelivery: ~Copyable {
     @usableFromInline let cursor = ReleaseCursor()
     @usableFromInline var heldEnd: UInt64 = 0
     @usableFromInline var assembler: FragmentAssembler

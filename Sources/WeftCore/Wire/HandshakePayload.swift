@@ -9,7 +9,7 @@
 /// | 56 | 4 | largest frame payload the sender accepts (u32) |
 /// | 60 | 4 | reserved, zero |
 /// | 64 | 32 | proof (`helloReply` only): HMAC-SHA256, see `HandshakeAuthenticator` |
-public struct HandshakePayload: Equatable, Sendable {
+package struct HandshakePayload: Equatable, Sendable {
     public static let size = 64
     public static let proofSize = 32
     public static let authenticatedFlag: UInt32 = 1
