@@ -96,8 +96,9 @@ public enum CallEnvelope {
         }
     }
 
-    /// The error an error reply stands for: the callee's own error when it travelled, else `WeftActorError.remote`.
-    static func decodeError(_ bytes: UnsafeRawBufferPointer) -> any Error {
+    /// The error an error reply stands for: the callee's own error when it travelled and its
+    /// type is one this node allows (`types`), else `WeftActorError.remote`.
+    static func decodeError(_ bytes: UnsafeRawBufferPointer, types: RemoteTypes) -> any Error {
         var reader = BinaryReader(bytes)
         do {
             let raw = try reader.read(UInt8.self)
@@ -107,9 +108,10 @@ public enum CallEnvelope {
             let failure = RemoteFailure(rawValue: raw) ?? .thrown
             if failure == .thrownCodable {
                 let name = try reader.readString(lengthAs: UInt16.self)
-                if let type = _typeByName(name) as? any (Error & Codable).Type {
-                    return try BinaryEncoding.decode(type, from: &reader)
+                guard let type = types.type(named: name) as? any (Error & Codable).Type else {
+                    return WeftActorError.remote(.thrown, message: message)
                 }
+                return try BinaryEncoding.decode(type, from: &reader)
             }
             return WeftActorError.remote(failure, message: message)
         } catch {

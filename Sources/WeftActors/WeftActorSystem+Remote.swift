@@ -29,6 +29,7 @@ extension WeftActorSystem {
         let deadline = ContinuousClock.now + timeout
         let correlation = pending.makeCorrelation()
         let arguments = SendableInvocation(invocation)
+        let allowedTypes = remoteTypes
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             pending.add(
                 correlation,
@@ -41,7 +42,7 @@ extension WeftActorSystem {
                         } catch {
                             continuation.resume(throwing: WeftActorError.badReply("\(error)"))
                         }
-                    case .error(let bytes): continuation.resume(throwing: CallEnvelope.decodeError(bytes))
+                    case .error(let bytes): continuation.resume(throwing: CallEnvelope.decodeError(bytes, types: allowedTypes))
                     case .failure(let error): continuation.resume(throwing: error)
                     }
                 })

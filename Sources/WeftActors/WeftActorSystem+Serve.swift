@@ -15,9 +15,12 @@ extension WeftActorSystem {
         }
         var substitutions: [Any.Type] = []
         for name in request.substitutions {
-            guard let type = _typeByName(name) else {
+            guard let type = remoteTypes.type(named: name) else {
                 payload.release()
-                replyFailure(.badArguments, "unknown generic substitution \(name)", on: connection, correlation: correlation)
+                replyFailure(
+                    .badArguments,
+                    "generic argument '\(name)' is not a type node '\(self.name)' accepts from peers (allowRemoteTypes)",
+                    on: connection, correlation: correlation)
                 return
             }
             substitutions.append(type)

@@ -56,6 +56,8 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     let logger: Logger
     let pending = PendingCalls()
     let registry = VirtualActorRegistry()
+    /// What peers may name by type (`allowRemoteTypes`).
+    let remoteTypes = RemoteTypes()
     let placement: Placement
     let connections = NodeConnections()
     private let localActors = Mutex<[ActorID: LocalActorEntry]>([:])
@@ -112,6 +114,14 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     }
 
     deinit { ticker.withLock { $0?.cancel() } }
+
+    /// Lets peers name `types`: as the generic arguments of a call to a generic distributed
+    /// method, and as the Codable error a remote method threw (which the caller then rethrows
+    /// as itself). Any other type a peer names is refused: a call gets a `badArguments` error
+    /// reply, an error reply becomes `WeftActorError.remote(.thrown, …)` with its message.
+    public func allowRemoteTypes(_ types: any Any.Type...) {
+        for type in types { remoteTypes.allow(type) }
+    }
 
     // MARK: Virtual actors
 

@@ -20,9 +20,12 @@ import WeftCore
         return try frame.payload.withUnsafeBytes { try CallEnvelope.parseRequest($0).method }
     }
 
-    func request(_ target: ActorID, method: String, arguments: [any Codable]) throws -> [UInt8] {
+    func request(
+        _ target: ActorID, method: String, arguments: [any Codable], substitutions: [String] = []
+    ) throws -> [UInt8] {
         var invocation = WeftInvocationEncoder()
         invocation.arguments = arguments
+        invocation.substitutions = substitutions
         var writer = BinaryWriter(growable: 64)
         defer { writer.deallocate() }
         try CallEnvelope.writeRequest(target: target, method: method, invocation: invocation, into: &writer)
@@ -48,6 +51,11 @@ import WeftCore
             (try request(counter.id, method: "no-such-method", arguments: [1]), .unknownMethod),
             (try request(counter.id, method: add, arguments: ["not an Int"]), .badArguments),
             (try request(counter.id, method: add, arguments: []), .badArguments),
+            // A type the node never allowed, named as a generic argument: never looked up.
+            (
+                try request(counter.id, method: add, arguments: [1], substitutions: [_mangledTypeName(Payload.self)!]),
+                .badArguments
+            ),
         ]
         for (index, (bytes, _)) in cases.enumerated() {
             try connection.send(bytes, kind: .request, correlation: UInt64(index + 1))

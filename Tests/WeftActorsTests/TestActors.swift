@@ -48,6 +48,9 @@ distributed actor Counter {
     }
 
     distributed func node() -> String { actorSystem.name }
+
+    /// Generic: the caller names `Value` on the wire (a generic substitution).
+    distributed func identity<Value: Codable & Sendable>(_ value: Value) -> Value { value }
 }
 
 /// Counts activations, deactivations and live instances (deinit) per key prefix.
