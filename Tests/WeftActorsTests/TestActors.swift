@@ -53,11 +53,22 @@ distributed actor Counter {
     distributed func identity<Value: Codable & Sendable>(_ value: Value) -> Value { value }
 }
 
-/// Counts activations, deactivations and live instances (deinit) per key prefix.
+/// Counts activations, deactivations and live instances (deinit) of `Player`s per key:
+/// suites run in parallel and other suites' players must not move one test's counts.
 enum Lifecycle {
-    static let activations = Atomic<Int>(0)
-    static let deactivations = Atomic<Int>(0)
-    static let live = Atomic<Int>(0)
+    struct Counts: Equatable {
+        var activations = 0
+        var deactivations = 0
+        var live = 0
+    }
+
+    private static let byKey = Mutex<[String: Counts]>([:])
+
+    static func counts(_ key: String) -> Counts { byKey.withLock { $0[key] ?? Counts() } }
+
+    static func update(_ key: String, _ change: (inout Counts) -> Void) {
+        byKey.withLock { change(&$0[key, default: Counts()]) }
+    }
 }
 
 /// A virtual actor with lifecycle hooks.
@@ -69,14 +80,14 @@ distributed actor Player: ActivationHooks {
     init(key: String, actorSystem: WeftActorSystem) {
         self.key = key
         self.actorSystem = actorSystem
-        Lifecycle.live.wrappingAdd(1, ordering: .relaxed)
+        Lifecycle.update(key) { $0.live += 1 }
     }
 
-    deinit { Lifecycle.live.wrappingSubtract(1, ordering: .relaxed) }
+    deinit { Lifecycle.update(key) { $0.live -= 1 } }
 
-    func didActivate() async throws { Lifecycle.activations.wrappingAdd(1, ordering: .relaxed) }
+    func didActivate() async throws { Lifecycle.update(key) { $0.activations += 1 } }
 
-    func willDeactivate() async { Lifecycle.deactivations.wrappingAdd(1, ordering: .relaxed) }
+    func willDeactivate() async { Lifecycle.update(key) { $0.deactivations += 1 } }
 
     distributed func hit() -> Int {
         hits += 1

@@ -57,23 +57,22 @@ import WeftActors
     }
 
     @Test func idleActorsAreDeactivatedFreedAndReactivated() async throws {
-        let before = Lifecycle.live.load(ordering: .relaxed)
-        let activations = Lifecycle.activations.load(ordering: .relaxed)
-        let deactivations = Lifecycle.deactivations.load(ordering: .relaxed)
+        let key = "idle-lifecycle"
+        let start = Lifecycle.counts(key)
         let cluster = try ActorCluster(["a", "b"]) { Self.registerAll($0, idle: .milliseconds(150)) }
         defer { cluster.shutdown() }
-        let alice = try cluster["a"].actor(Player.self, key: "Alice")
+        let alice = try cluster["a"].actor(Player.self, key: key)
         let owner = cluster[try cluster["a"].owner(of: alice.id)]
         #expect(try await alice.hit() == 1)
         #expect(try await alice.hit() == 2)
-        #expect(Lifecycle.activations.load(ordering: .relaxed) == activations + 1)
+        #expect(Lifecycle.counts(key).activations == start.activations + 1)
         #expect(owner.isActive(alice.id))
         #expect(await eventually { owner.activeVirtualActors == 0 })
-        #expect(await eventually { Lifecycle.live.load(ordering: .relaxed) == before })
-        #expect(Lifecycle.deactivations.load(ordering: .relaxed) == deactivations + 1)
+        #expect(await eventually { Lifecycle.counts(key).live == start.live })
+        #expect(Lifecycle.counts(key).deactivations == start.deactivations + 1)
         // The next call reactivates it with fresh state.
         #expect(try await alice.hit() == 1)
-        #expect(Lifecycle.activations.load(ordering: .relaxed) == activations + 2)
+        #expect(Lifecycle.counts(key).activations == start.activations + 2)
     }
 
     @Test func unregisteredTypeIsAnErrorReplyAndTheNodeGoesOn() async throws {
