@@ -45,7 +45,13 @@ struct SharedMemoryConnector {
         } catch { throw .system(error) }
 
         let handshake = ConnectorHandshake(node: context.node, secret: nil, maxFramePayload: Int(context.limits.maxFramePayload))
-        try SharedMemoryHandshakeMessage.send(handshake.firstFrame(), fds: [memfd, ownWake], on: socket)
+        do {
+            try SharedMemoryHandshakeMessage.send(handshake.firstFrame(), fds: [memfd, ownWake], on: socket)
+        } catch {
+            // A listener at its cap may answer and close before the hello arrives: its reason waits here.
+            if let refusal = Self.refusal(on: socket, name: name, limits: context.limits) { throw refusal }
+            throw error
+        }
         cleanup.closeNow(memfd)  // the region keeps its mapping; the peer has its own descriptor
 
         let received: (bytes: [UInt8], fds: [Int32])?
@@ -56,6 +62,7 @@ struct SharedMemoryConnector {
         guard let received else { throw .handshakeFailed("the shared-memory peer '\(name)' closed during the handshake") }
         let reply = try SharedMemoryHandshakeMessage.decode(received, limits: context.limits)
         reply.fds.forEach { cleanup.add($0) }
+        if reply.kind == .close { throw Self.refused(name: name, reason: reply.payload) }
         guard reply.fds.count == 1 else { throw .handshakeFailed("helloReply carried \(reply.fds.count) descriptors, expected 1") }
         let (auth, outcome) = try reply.payload.withUnsafeBytes { bytes in
             Result { () throws(TransportError) in try handshake.receiveReply(kind: reply.kind, payload: bytes) }
@@ -78,6 +85,20 @@ struct SharedMemoryConnector {
         do { try thread.submitAndWait { () throws(SystemError) in try connection.start() } } catch { throw .system(error) }
         cleanup.keepAll()
         return connection
+    }
+
+    /// The listener's refusal (a close message with its reason), if one is waiting on `socket`.
+    private static func refusal(on socket: Int32, name: String, limits: FrameLimits) -> TransportError? {
+        guard let received = try? SharedMemorySyscalls.receive(socket, capacity: SharedMemoryHandshakeMessage.maxSize),
+            let message = try? SharedMemoryHandshakeMessage.decode(received, limits: limits)
+        else { return nil }
+        SharedMemoryHandshakeMessage.closeAll(message.fds)
+        return message.kind == .close ? refused(name: name, reason: message.payload) : nil
+    }
+
+    private static func refused(name: String, reason: [UInt8]) -> TransportError {
+        .handshakeFailed(
+            "the shared-memory listener '\(name)' refused the connection: \(String(decoding: reason, as: UTF8.self))")
     }
 }
 

@@ -80,6 +80,15 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
             if let line = quota.refusalLog(listener: "shm \(address)", peer: "pid \(credentials.pid)", now: now) {
                 logger.warning("\(line)")
             }
+            // Take the hello already sent (closing its descriptors): closing a socket with
+            // unread messages resets the connection before the connector could read why.
+            while let message = try? SharedMemorySyscalls.receive(peerSocket, capacity: SharedMemoryHandshakeMessage.maxSize) {
+                SharedMemoryHandshakeMessage.closeAll(message.fds)
+            }
+            // The connector reads why in place of its helloReply (a close message).
+            try? SharedMemoryHandshakeMessage.send(
+                HandshakeFrame(kind: .close, payload: Array(quota.refusalReason.utf8.prefix(96))), fds: [],
+                on: peerSocket)
             Glibc.close(peerSocket)
             return
         }

@@ -61,11 +61,24 @@ enum TCPConnector {
 
         let handshake = ConnectorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: Int(context.limits.maxFramePayload))
-        try writeAll(handshake.firstFrame(), to: fd, until: deadline, timedOut: timedOut)
         let payload = UnsafeMutableRawBufferPointer.allocate(
             byteCount: FrameHeader.paddedFrameSize(payload: Int(TCPConnection.handshakeLimits.maxFramePayload)),
             alignment: 8)
         defer { payload.deallocate() }
+        do {
+            try writeAll(handshake.firstFrame(), to: fd, until: deadline, timedOut: timedOut)
+        } catch {
+            // A listener at its cap may answer and close before the hello arrives: its reason waits here.
+            if case .system = error,
+                let header = try? readFrame(from: fd, into: payload, until: deadline, timedOut: timedOut, peer: address),
+                header.kind == .close
+            {
+                let bytes = UnsafeRawBufferPointer(rebasing: payload[0..<Int(header.payloadLength)])
+                let reason = String(decoding: bytes, as: UTF8.self)
+                throw .handshakeFailed("the acceptor at \(address) refused the connection: \(reason)")
+            }
+            throw error
+        }
         let header = try readFrame(from: fd, into: payload, until: deadline, timedOut: timedOut, peer: address)
         let received = UnsafeRawBufferPointer(rebasing: payload[0..<Int(header.payloadLength)])
         if header.kind == .close {

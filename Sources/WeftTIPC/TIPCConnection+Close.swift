@@ -89,6 +89,7 @@ extension TIPCConnection {
         self.handler = nil
         handlerFactory = nil
         acceptor = nil
+        quotaPlace = nil
         handler?.closed(self, error: error)
     }
 

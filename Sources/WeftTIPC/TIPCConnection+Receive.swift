@@ -48,6 +48,7 @@ extension TIPCConnection {
                 return work + 1
             }
             received = count
+            liveness.heard(at: ioThread.now)
             work += 1
             // A short batch drained the socket; a later message raises a new edge.
             if count < slotCount && !hangupSeen { socketReadable = false }
@@ -181,6 +182,7 @@ extension TIPCConnection {
         acceptor = nil
         timerDeadline = 0
         phase.store(Phase.open.rawValue, ordering: .releasing)
+        startLiveness()
         let factory = handlerFactory
         handlerFactory = nil
         handler = factory?(peer)

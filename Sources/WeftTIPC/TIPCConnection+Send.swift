@@ -115,13 +115,20 @@ extension TIPCConnection {
     }
 
     /// Sends committed frames, then the close frame when one is asked for, until done or
-    /// the connection is congested. Returns errno when the socket failed. Writer role only.
+    /// the connection is congested; a heartbeat asked for goes once every committed frame
+    /// is out. Returns errno when the socket failed. Writer role only.
     func writeOut() -> Int32? {
         if closeFrameWritten.load(ordering: .relaxed) { return nil }
         var position = sent.load(ordering: .relaxed)
         while true {
             let end = committed.load(ordering: .acquiring)
             if position == end {
+                if !closeRequested.load(ordering: .acquiring)
+                    && heartbeatRequested.exchange(false, ordering: .acquiringAndReleasing)
+                {
+                    if let code = writeHeartbeatFrame() { return code }
+                    continue
+                }
                 guard closeRequested.load(ordering: .acquiring) else { return nil }
                 if committed.load(ordering: .acquiring) != position { continue }
                 return writeCloseFrame()
@@ -181,6 +188,18 @@ extension TIPCConnection {
             return nil
         }
         closeFrameWritten.store(true, ordering: .releasing)
+        return nil
+    }
+
+    /// One heartbeat message; congested, it is dropped (the peer is not reading anyway).
+    private func writeHeartbeatFrame() -> Int32? {
+        batchBases[0] = heartbeatFrame
+        batchLengths[0] = UInt32(FrameLayout.headerSize)
+        do {
+            _ = try TIPCSyscalls.sendBatch(fd, bases: batchBases, lengths: batchLengths, count: 1)
+        } catch {
+            return error.errno
+        }
         return nil
     }
 

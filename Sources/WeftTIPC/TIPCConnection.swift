@@ -58,6 +58,11 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
     var terminated = false
     var peerClosed = false
     var endOfStream = false
+    /// Heartbeats and the idle time-out, once open (see `ConnectionLiveness`).
+    var liveness: ConnectionLiveness
+    var sentAtLastTick: UInt64 = 0
+    /// An accepted connection's place in its listener's `max-connections`, given back at teardown.
+    var quotaPlace: QuotaPlace?
 
     // Send side, grouped by writer thread a cache line apart (as in TCPConnection).
     let sendBase: UnsafeMutableRawPointer
@@ -67,6 +72,9 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
     let sendMask: UInt64
     let closeFrame: UnsafeMutableRawPointer
     var closeFrameLength = FrameLayout.headerSize
+    /// A heartbeat frame, just past the close frame's room; sent between frames by the writer role.
+    let heartbeatFrame: UnsafeMutableRawPointer
+    let heartbeatRequested = Atomic<Bool>(false)
     let ioThreadAsleep = Atomic<Bool>(false)
     let closeRequested = Atomic<Bool>(false)
     let terminating = Atomic<Bool>(false)
@@ -101,6 +109,8 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
     var delivery: InOrderDelivery
 
     static let maxCloseReason = 256
+    /// Bytes allocated past the send ring: the close frame (header and reason) and a heartbeat frame.
+    static let trailerBytes = FrameLayout.headerSize + maxCloseReason + 64 + FrameLayout.headerSize
     static let handshakeLimits = FrameLimits(maxFramePayload: 512, maxMessage: 512)
 
     enum Phase: UInt8 {
@@ -131,9 +141,12 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         sendMask = sendCapacity - 1
         // Ring and slots on the plan's node (docs/numa.md), like TCP's buffers.
         let memoryNode = context.runtime.placement.memoryNode
-        sendBytes = configuration.sendBufferBytes + FrameLayout.headerSize + Self.maxCloseReason + 64
+        sendBytes = configuration.sendBufferBytes + Self.trailerBytes
         sendBase = NodeLocalMemory.allocate(byteCount: sendBytes, node: memoryNode, label: "tipc send ring")
         closeFrame = sendBase + configuration.sendBufferBytes
+        heartbeatFrame = closeFrame + FrameLayout.headerSize + Self.maxCloseReason + 64
+        FrameHeader(kind: .heartbeat).encode(to: heartbeatFrame)
+        liveness = ConnectionLiveness(context: context, now: 0)
         batchBases = .allocate(capacity: TIPCSyscalls.batchLimit)
         batchLengths = .allocate(capacity: TIPCSyscalls.batchLimit)
         batchEnds = .allocate(capacity: TIPCSyscalls.batchLimit)
@@ -186,6 +199,39 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         }
         if phase.load(ordering: .relaxed) == Phase.handshaking.rawValue {
             timerDeadline = TIPCClock.now + closeTimeout
+        } else {
+            startLiveness()
+        }
+    }
+
+    /// Open: tick for heartbeats and the idle time-out (IO thread).
+    func startLiveness() {
+        guard let registration, !liveness.isOff else { return }
+        ioThread.startTicking(registration, every: liveness.tickPeriod)
+        liveness.heard(at: ioThread.now)
+        liveness.sent(at: ioThread.now)
+        sentAtLastTick = sent.load(ordering: .relaxed)
+    }
+
+    /// Heartbeats and the idle time-out (IO thread, open connections only). TIPC's link
+    /// supervision finds a lost node; this finds a peer process that stopped or hung.
+    public func tick(now: UInt64) {
+        guard !terminated, phase.load(ordering: .relaxed) == Phase.open.rawValue else { return }
+        let written = sent.load(ordering: .relaxed)
+        if written != sentAtLastTick {
+            sentAtLastTick = written
+            liveness.sent(at: now)
+        }
+        // While a handler holds a frame this side reads nothing: silence proves nothing then.
+        if delivery.isHolding { liveness.heard(at: now) }
+        switch liveness.check(now: now) {
+        case .none:
+            break
+        case .sendHeartbeat:
+            heartbeatRequested.store(true, ordering: .releasing)
+            requestWrite()
+        case .peerLost(let silence):
+            lost(liveness.lostReason(silentFor: silence))
         }
     }
 

@@ -21,6 +21,8 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
     let configuration: TIPCConfiguration
     let options: ConnectionOptions
     let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
+    /// `max-connections`: accepted connections hold a place until they end.
+    let quota: ConnectionQuota
     private let closed = Atomic<Bool>(false)
     private var registration: IORegistration?
 
@@ -37,6 +39,7 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
         self.configuration = configuration
         self.options = options
         self.handlerFactory = handlerFactory
+        quota = ConnectionQuota(limit: context.maxConnections)
     }
 
     /// Publishes `endpoint` (or a free instance of its type) and listens. The name must not
@@ -108,6 +111,10 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
     }
 
     private func admit(_ socket: Int32, from port: TIPCPort) {
+        guard let place = QuotaPlace(quota) else {
+            refuse(socket, from: port)
+            return
+        }
         let connection = TIPCConnection(
             fd: socket, peer: PeerInfo(node: NodeIdentity(high: 0, low: 0), address: "tipc \(port)", maxFramePayload: 0),
             phase: .handshaking, thread: context.runtime.nextThread(), context: context, configuration: configuration,
@@ -115,6 +122,7 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
         connection.acceptor = AcceptorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: TIPCConfiguration.maxFramePayload)
         connection.handlerFactory = handlerFactory
+        connection.quotaPlace = consume place
         let logger = context.logger
         connection.ioThread.execute {
             do {
@@ -123,6 +131,24 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
                 logger.warning("TIPC: dropping a connection from \(port): \(error)")
             }
         }
+    }
+
+    /// At the cap: the peer gets a close frame saying why (its connect fails with that
+    /// sentence); nothing is allocated for it.
+    private func refuse(_ socket: Int32, from port: TIPCPort) {
+        if let line = quota.refusalLog(listener: "TIPC \(address)", peer: "\(port)", now: TIPCClock.now) {
+            context.logger.warning("\(line)")
+        }
+        let reason = Array(quota.refusalReason.utf8)
+        var frame = [UInt8](repeating: 0, count: FrameLayout.headerSize + reason.count)
+        frame.withUnsafeMutableBytes { raw in
+            FrameHeader(kind: .close, payloadLength: UInt32(reason.count)).encode(to: raw.baseAddress!)
+            (raw.baseAddress! + FrameLayout.headerSize).copyMemory(from: reason, byteCount: reason.count)
+            var base: UnsafeMutableRawPointer? = raw.baseAddress
+            var length = UInt32(raw.count)
+            _ = try? TIPCSyscalls.sendBatch(socket, bases: &base, lengths: &length, count: 1)
+        }
+        TIPCSyscalls.close(socket)
     }
 
     public func close() {

@@ -3,6 +3,11 @@ package struct HandshakeFrame: Sendable, Equatable {
     public var kind: MessageKind
     public var payload: [UInt8]
 
+    package init(kind: MessageKind, payload: [UInt8]) {
+        self.kind = kind
+        self.payload = payload
+    }
+
     /// Header followed by payload, ready for a socket.
     public func encoded() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: FrameLayout.headerSize + payload.count)
