@@ -32,7 +32,7 @@ final class VerbsDevice: @unchecked Sendable {
 
     /// Opens `wanted` (or the first device with an active port) and registers its pool.
     /// corresponding C functions: `rdma_get_devices`, `ibv_query_device`, `ibv_query_port`, `ibv_alloc_pd`.
-    static func open(_ configuration: VerbsConfiguration) throws(TransportError) -> VerbsDevice {
+    static func open(_ configuration: VerbsConfiguration, memoryNode: Int?) throws(TransportError) -> VerbsDevice {
         var count: Int32 = 0
         guard let list = rdma_get_devices(&count), count > 0 else {
             if case .none(let reason) = VerbsProbe.devices() { throw .unavailable(reason) }
@@ -74,7 +74,9 @@ final class VerbsDevice: @unchecked Sendable {
             }
             let pool: VerbsMemoryPool
             do {
-                pool = try VerbsMemoryPool(pd: pd, deviceName: candidate.name, chunkBytes: configuration.connectionBytes)
+                pool = try VerbsMemoryPool(
+                    pd: pd, deviceName: candidate.name, chunkBytes: configuration.connectionBytes,
+                    memoryNode: memoryNode)
             } catch {
                 _ = ibv_dealloc_pd(pd)
                 throw error

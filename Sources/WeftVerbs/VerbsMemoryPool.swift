@@ -35,13 +35,17 @@ final class VerbsMemoryPool: @unchecked Sendable {
     let chunksPerSlab: Int
     private let pd: UnsafeMutablePointer<ibv_pd>
     private let deviceName: String
+    /// The NUMA node slabs come from (the plan's, docs/numa.md); nil: first touch decides.
+    private let memoryNode: Int?
     private let state = Mutex(State())
 
-    init(pd: UnsafeMutablePointer<ibv_pd>, deviceName: String, chunkBytes: Int, chunksPerSlab: Int = 2)
-        throws(TransportError)
-    {
+    init(
+        pd: UnsafeMutablePointer<ibv_pd>, deviceName: String, chunkBytes: Int, chunksPerSlab: Int = 2,
+        memoryNode: Int? = nil
+    ) throws(TransportError) {
         self.pd = pd
         self.deviceName = deviceName
+        self.memoryNode = memoryNode
         self.chunkBytes = (chunkBytes + 4095) & ~4095
         self.chunksPerSlab = chunksPerSlab
         try grow()
@@ -51,7 +55,7 @@ final class VerbsMemoryPool: @unchecked Sendable {
         state.withLock { state in
             for slab in state.slabs {
                 VerbsSyscalls.deregister(slab.region)
-                slab.base.deallocate()
+                NodeLocalMemory.deallocate(slab.base, byteCount: slab.length)
             }
         }
     }
@@ -89,13 +93,13 @@ final class VerbsMemoryPool: @unchecked Sendable {
             throw VerbsErrors.memoryRegistration(
                 bytes: length, device: deviceName, error: SystemError("ibv_reg_mr", errno: ENOMEM))
         }
-        let base = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+        // Zeroed pages on the plan's node, placed before registration pins them.
+        let base = NodeLocalMemory.allocate(byteCount: length, node: memoryNode, label: "verbs slab")
         let region: UnsafeMutablePointer<ibv_mr>
         do {
             region = try VerbsSyscalls.register(pd, base, length: length)
         } catch {
-            base.deallocate()
+            NodeLocalMemory.deallocate(base, byteCount: length)
             throw VerbsErrors.memoryRegistration(bytes: length, device: deviceName, error: error)
         }
         let slab = Slab(base: base, length: length, region: region)

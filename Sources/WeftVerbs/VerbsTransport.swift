@@ -33,7 +33,7 @@ public final class VerbsTransport: Transport {
     public init(context: TransportContext, configuration: VerbsConfiguration = VerbsConfiguration()) throws(TransportError) {
         self.context = context
         self.configuration = configuration
-        device = try VerbsDevice.open(configuration)
+        device = try VerbsDevice.open(configuration, memoryNode: context.runtime.placement.memoryNode)
         capabilities = TransportCapabilities(
             reliable: true, ordered: true, maxMessageSize: Int(context.limits.maxMessage),
             maxFramePayload: configuration.bufferBytes - FrameLayout.headerSize, zeroCopyReceive: true,

@@ -3,7 +3,8 @@
 # node1 = CPU 1, the NIC eth0 and its Soft-RoCE device rxe0 on node 1).
 # Proves with the weft binary: `weft info --json` sees the topology and plans
 # tcp, tipc and verbs on node 1; `weft pingpong --json` records its plan; a tipc
-# ping-pong's IO thread and buffers follow its eth0 bearer to node 1; a running tcp node's IO threads are pinned to CPU 1 and its
+# ping-pong's IO thread and buffers follow its eth0 bearer to node 1, a verbs
+# ping-pong's IO thread and registered slab follow rxe0; a running tcp node's IO threads are pinned to CPU 1 and its
 # buffers sit on node 1 (read back from the kernel's /proc/PID/numa_maps at the
 # addresses Weft logs); `numa-node 1` does the same for shm rings; a CPU the
 # cpuset forbids stops `weft serve` with one sentence.
@@ -170,6 +171,23 @@ _tipc_node_is_on_node1() {
     return $ok
 }
 
+# verbs follows rxe0: a ping-pong (with the peer it starts at the VM's RDMA address)
+# keeps its queue pair open while its IO thread and its registered slab are checked.
+_verbs_node_is_on_node1() {
+    local client ok=0
+    "$WEFT" pingpong --transport verbs --secret-file "$SECRET" --count 2000000 --warmup 0 --timeout 200 \
+        --log-level debug >"$R/verbs-client.out" 2>"$R/verbs-client.log" &
+    client=$!
+    if _wait_for "$R/verbs-client.log" "placement of verbs" && _wait_for "$R/verbs-client.log" "numa: verbs slab:"; then
+        lab_check "verbs: the ping-pong client's IO thread weft-pp-0 is pinned to node 1's CPU" _thread_on_cpu1 $client weft-pp-0
+        lab_check "verbs: the client's registered slab is on node 1" _buffers_on_node1 $client "$R/verbs-client.log" "verbs slab"
+    else
+        ok=1
+    fi
+    _stop $client
+    return $ok
+}
+
 _shm_with_numa_node_1() {
     local name="weft-lab-numa-$$" serve client ok=0
     "$WEFT" serve --transport shm --listen "$name" --numa-node 1 --log-level debug \
@@ -203,5 +221,6 @@ lab_run() {
     lab_check "a tcp serve/pingpong pair started and logged its buffers" _tcp_node_is_on_node1
     lab_check "an shm serve/pingpong pair with numa-node 1 started and logged its rings" _shm_with_numa_node_1
     lab_check "a tipc pingpong started and logged its buffers" _tipc_node_is_on_node1
+    lab_check "a verbs pingpong started and logged its slab" _verbs_node_is_on_node1
     lab_checks_done
 }
