@@ -4,7 +4,7 @@ import WeftCore
 import WeftTransports
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // cluster-hello: a Weft actor node that finds the others by itself (the transport's
@@ -63,7 +63,9 @@ do {
     var entry = environ
     while let pointer = entry.pointee {
         let text = String(cString: pointer)
-        if let equals = text.firstIndex(of: "=") { environment[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        if let equals = text.firstIndex(of: "=") {
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
         entry += 1
     }
     let loader = try await ConfigurationLoader.load(flags: flags, environment: environment)

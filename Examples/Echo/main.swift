@@ -1,7 +1,7 @@
 import Weft
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The listener's side: answers every request with the same bytes (on the connection's IO thread).

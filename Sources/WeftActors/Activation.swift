@@ -31,7 +31,8 @@ public struct VirtualActorOptions: Sendable {
     /// Deactivate after this long without calls; nil: the system's `idleTimeout`.
     public var idleTimeout: Duration?
 
-    public init(placement: PlacementStrategy = .consistentHash, reentrancy: Reentrancy = .reentrant, idleTimeout: Duration? = nil) {
+    public init(placement: PlacementStrategy = .consistentHash, reentrancy: Reentrancy = .reentrant, idleTimeout: Duration? = nil)
+    {
         self.placement = placement
         self.reentrancy = reentrancy
         self.idleTimeout = idleTimeout

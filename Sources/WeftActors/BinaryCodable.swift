@@ -10,7 +10,9 @@ public protocol BinaryCodable {
 }
 
 extension Bool: BinaryCodable {
-    public func encode(to writer: inout BinaryWriter) throws(BinaryCodingError) { try writer.write(self ? BinaryTag.true : .false) }
+    public func encode(to writer: inout BinaryWriter) throws(BinaryCodingError) {
+        try writer.write(self ? BinaryTag.true : .false)
+    }
     public init(from reader: inout BinaryReader) throws(BinaryCodingError) {
         let tag = try reader.read(UInt8.self)
         switch tag {
@@ -51,16 +53,46 @@ extension TaggedInteger {
     }
 }
 
-extension Int8: TaggedInteger, BinaryCodable { typealias Wire = Int8; static var tag: BinaryTag { .int8 } }
-extension Int16: TaggedInteger, BinaryCodable { typealias Wire = Int16; static var tag: BinaryTag { .int16 } }
-extension Int32: TaggedInteger, BinaryCodable { typealias Wire = Int32; static var tag: BinaryTag { .int32 } }
-extension Int64: TaggedInteger, BinaryCodable { typealias Wire = Int64; static var tag: BinaryTag { .int64 } }
-extension Int: TaggedInteger, BinaryCodable { typealias Wire = Int64; static var tag: BinaryTag { .int64 } }
-extension UInt8: TaggedInteger, BinaryCodable { typealias Wire = UInt8; static var tag: BinaryTag { .uint8 } }
-extension UInt16: TaggedInteger, BinaryCodable { typealias Wire = UInt16; static var tag: BinaryTag { .uint16 } }
-extension UInt32: TaggedInteger, BinaryCodable { typealias Wire = UInt32; static var tag: BinaryTag { .uint32 } }
-extension UInt64: TaggedInteger, BinaryCodable { typealias Wire = UInt64; static var tag: BinaryTag { .uint64 } }
-extension UInt: TaggedInteger, BinaryCodable { typealias Wire = UInt64; static var tag: BinaryTag { .uint64 } }
+extension Int8: TaggedInteger, BinaryCodable {
+    typealias Wire = Int8
+    static var tag: BinaryTag { .int8 }
+}
+extension Int16: TaggedInteger, BinaryCodable {
+    typealias Wire = Int16
+    static var tag: BinaryTag { .int16 }
+}
+extension Int32: TaggedInteger, BinaryCodable {
+    typealias Wire = Int32
+    static var tag: BinaryTag { .int32 }
+}
+extension Int64: TaggedInteger, BinaryCodable {
+    typealias Wire = Int64
+    static var tag: BinaryTag { .int64 }
+}
+extension Int: TaggedInteger, BinaryCodable {
+    typealias Wire = Int64
+    static var tag: BinaryTag { .int64 }
+}
+extension UInt8: TaggedInteger, BinaryCodable {
+    typealias Wire = UInt8
+    static var tag: BinaryTag { .uint8 }
+}
+extension UInt16: TaggedInteger, BinaryCodable {
+    typealias Wire = UInt16
+    static var tag: BinaryTag { .uint16 }
+}
+extension UInt32: TaggedInteger, BinaryCodable {
+    typealias Wire = UInt32
+    static var tag: BinaryTag { .uint32 }
+}
+extension UInt64: TaggedInteger, BinaryCodable {
+    typealias Wire = UInt64
+    static var tag: BinaryTag { .uint64 }
+}
+extension UInt: TaggedInteger, BinaryCodable {
+    typealias Wire = UInt64
+    static var tag: BinaryTag { .uint64 }
+}
 
 extension Float: BinaryCodable {
     public func encode(to writer: inout BinaryWriter) throws(BinaryCodingError) {

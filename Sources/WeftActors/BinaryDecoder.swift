@@ -190,7 +190,8 @@ struct UnkeyedBinaryDecodingContainer: UnkeyedDecodingContainer {
     mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type) }
     mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type) }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey>
+    {
         decoder.reader.position = offset
         try skipOne()
         decoder.reader.position = offsetBeforeSkip

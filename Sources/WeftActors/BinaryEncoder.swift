@@ -98,20 +98,62 @@ struct KeyedBinaryEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
         try begin(key)
         try encoder.encodeValue(value)
     }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try begin(key); try value.encode(to: &encoder.writer) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Float, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int8, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int16, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        try begin(key)
+        try value.encode(to: &encoder.writer)
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key
@@ -141,22 +183,70 @@ struct UnkeyedBinaryEncodingContainer: UnkeyedEncodingContainer {
         encoder.bump(countOffset)
     }
 
-    mutating func encodeNil() throws { try begin(); try encoder.writer.write(BinaryTag.null) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try encoder.encodeValue(value) }
-    mutating func encode(_ value: Bool) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: String) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Double) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Float) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int8) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int16) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int32) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int64) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt8) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt16) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt32) throws { try begin(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt64) throws { try begin(); try value.encode(to: &encoder.writer) }
+    mutating func encodeNil() throws {
+        try begin()
+        try encoder.writer.write(BinaryTag.null)
+    }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try begin()
+        try encoder.encodeValue(value)
+    }
+    mutating func encode(_ value: Bool) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: String) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Double) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Float) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int8) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int16) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int32) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int64) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt8) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt16) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt32) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt64) throws {
+        try begin()
+        try value.encode(to: &encoder.writer)
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         encoder.bump(countOffset)
@@ -176,20 +266,65 @@ struct SingleValueBinaryEncodingContainer: SingleValueEncodingContainer {
     let encoder: BinaryEncoder
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    mutating func encodeNil() throws { try encoder.check(); try encoder.writer.write(BinaryTag.null) }
+    mutating func encodeNil() throws {
+        try encoder.check()
+        try encoder.writer.write(BinaryTag.null)
+    }
     mutating func encode<T: Encodable>(_ value: T) throws { try encoder.encodeValue(value) }
-    mutating func encode(_ value: Bool) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: String) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Double) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Float) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int8) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int16) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int32) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: Int64) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt8) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt16) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt32) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
-    mutating func encode(_ value: UInt64) throws { try encoder.check(); try value.encode(to: &encoder.writer) }
+    mutating func encode(_ value: Bool) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: String) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Double) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Float) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int8) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int16) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int32) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: Int64) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt8) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt16) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt32) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
+    mutating func encode(_ value: UInt64) throws {
+        try encoder.check()
+        try value.encode(to: &encoder.writer)
+    }
 }

@@ -58,7 +58,9 @@ public struct BinaryReader {
         let length = Int(try read(UInt16.self))
         let view = try bytes(length)
         var key = key
-        let equal = key.withUTF8 { $0.count == length && (length == 0 || memcmp($0.baseAddress!, view.baseAddress!, length) == 0) }
+        let equal = key.withUTF8 {
+            $0.count == length && (length == 0 || memcmp($0.baseAddress!, view.baseAddress!, length) == 0)
+        }
         if !equal { position = start }
         return equal
     }
@@ -89,5 +91,5 @@ public struct BinaryReader {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -16,9 +16,16 @@ public enum BinaryTag: UInt8, Sendable {
     case null = 0x00
     case `false` = 0x01
     case `true` = 0x02
-    case int8 = 0x11, int16 = 0x12, int32 = 0x13, int64 = 0x14
-    case uint8 = 0x15, uint16 = 0x16, uint32 = 0x17, uint64 = 0x18
-    case float = 0x20, double = 0x21
+    case int8 = 0x11
+    case int16 = 0x12
+    case int32 = 0x13
+    case int64 = 0x14
+    case uint8 = 0x15
+    case uint16 = 0x16
+    case uint32 = 0x17
+    case uint64 = 0x18
+    case float = 0x20
+    case double = 0x21
     case string = 0x30
     case unkeyed = 0x40
     case keyed = 0x41

@@ -65,7 +65,9 @@ public enum CallEnvelope {
     public static func parseRequest(_ bytes: UnsafeRawBufferPointer) throws(BinaryCodingError) -> Request {
         var reader = BinaryReader(bytes)
         let envelopeVersion = try reader.read(UInt8.self)
-        guard envelopeVersion == version else { throw .invalidValue("call envelope version \(envelopeVersion), expected \(version)") }
+        guard envelopeVersion == version else {
+            throw .invalidValue("call envelope version \(envelopeVersion), expected \(version)")
+        }
         _ = try reader.read(UInt8.self)
         let arguments = Int(try reader.read(UInt16.self))
         let substitutionCount = Int(try reader.read(UInt16.self))

@@ -1,4 +1,5 @@
 import Distributed
+
 /// Decodes a call's arguments from the request's bytes in place, in order. When the last
 /// argument is decoded it gives the frame back, so the connection delivers its next frame
 /// while the method runs.
@@ -31,7 +32,8 @@ public struct WeftInvocationDecoder: DistributedTargetInvocationDecoder {
             var argument = BinaryReader(try reader.bytes(length))
             let value = try BinaryEncoding.decode(Argument.self, from: &argument)
             guard argument.remaining == 0 else {
-                throw BinaryCodingError.invalidValue("argument \(decoded) has \(argument.remaining) bytes left over as \(Argument.self)")
+                throw BinaryCodingError.invalidValue(
+                    "argument \(decoded) has \(argument.remaining) bytes left over as \(Argument.self)")
             }
             position = reader.position
             decoded += 1

@@ -1,4 +1,5 @@
 import Distributed
+
 /// Records a call's arguments without encoding them yet: the system encodes them once it
 /// holds a send reservation, straight into transport memory (`CallEnvelope.writeRequest`).
 public struct WeftInvocationEncoder: DistributedTargetInvocationEncoder {

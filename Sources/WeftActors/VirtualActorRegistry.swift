@@ -33,7 +33,9 @@ final class VirtualActorRegistry: Sendable {
 
     /// Number of live activations (tests, metrics).
     var activeCount: Int {
-        slots.withLock { $0.values.reduce(0) { count, slot in if case .active = slot { return count + 1 } else { return count } } }
+        slots.withLock {
+            $0.values.reduce(0) { count, slot in if case .active = slot { return count + 1 } else { return count } }
+        }
     }
 
     func isActive(_ id: ActorID) -> Bool { slots.withLock { if case .active = $0[id] { return true } else { return false } } }
@@ -58,7 +60,11 @@ final class VirtualActorRegistry: Sendable {
     /// Activates `id` unless live, waiting out a deactivation in progress; counts the call.
     func activate(_ id: ActorID, system: WeftActorSystem) async throws -> ActivationRecord {
         while true {
-            enum Next { case ready(ActivationRecord), activating(Task<Void, any Error>), deactivating(Task<Void, Never>) }
+            enum Next {
+                case ready(ActivationRecord)
+                case activating(Task<Void, any Error>)
+                case deactivating(Task<Void, Never>)
+            }
             let next = slots.withLock { slots -> Next in
                 switch slots[id] {
                 case .active(let record):

@@ -27,7 +27,8 @@ extension WeftActorSystem {
     /// The serial executor of an actor bound with `bind`; an unbound actor is a programming error.
     public func unownedExecutor(of id: ActorID) -> UnownedSerialExecutor {
         guard let executor = boundExecutor(of: id) else {
-            preconditionFailure("actor \(id) takes its executor from its system but was never bound: call bind(id, to:) in its init")
+            preconditionFailure(
+                "actor \(id) takes its executor from its system but was never bound: call bind(id, to:) in its init")
         }
         return executor.asUnownedSerialExecutor()
     }

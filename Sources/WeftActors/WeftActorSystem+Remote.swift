@@ -33,7 +33,8 @@ extension WeftActorSystem {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             pending.add(
                 correlation,
-                PendingCalls.Entry(node: node, connection: connection.id, target: id, timeout: timeout, deadline: deadline) { outcome in
+                PendingCalls.Entry(node: node, connection: connection.id, target: id, timeout: timeout, deadline: deadline) {
+                    outcome in
                     switch outcome {
                     case .value(let bytes):
                         do {
@@ -78,7 +79,8 @@ extension WeftActorSystem {
         guard let address = membership.address(of: node) else { throw WeftActorError.unknownNode(node) }
         let handler = SystemConnectionHandler(system: self, node: node)
         do {
-            let connection = try transport.connect(to: address, options: ConnectionOptions(concurrentSenders: true), handler: handler)
+            let connection = try transport.connect(
+                to: address, options: ConnectionOptions(concurrentSenders: true), handler: handler)
             return connections.addOutgoing(connection, to: node)
         } catch {
             throw WeftActorError.nodeUnreachable(node: node, reason: "\(error)")

@@ -73,7 +73,9 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     }
 
     /// Starts listening at this node's address from `membership`.
-    public init(_ configuration: WeftActorSystemConfiguration, transport: any Transport, logger: Logger = Logger(label: "weft.actors")) throws {
+    public init(
+        _ configuration: WeftActorSystemConfiguration, transport: any Transport, logger: Logger = Logger(label: "weft.actors")
+    ) throws {
         guard let address = configuration.membership.address(of: configuration.node) else {
             throw WeftActorError.unknownNode(configuration.node)
         }
@@ -153,7 +155,9 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     public func owner(of id: ActorID) throws -> String {
         guard id.isVirtual else { return id.node }
         let strategy = registry.registered(id.type)?.options.placement ?? .consistentHash
-        guard let node = placement.owner(of: id, strategy: strategy) else { throw WeftActorError.unknownNode("(no live members)") }
+        guard let node = placement.owner(of: id, strategy: strategy) else {
+            throw WeftActorError.unknownNode("(no live members)")
+        }
         return node
     }
 

@@ -52,7 +52,8 @@ public final class LocalTransport: Transport, @unchecked Sendable {
         let serverPeer = PeerInfo(
             node: server.context.node, address: "local:\(name)", maxFramePayload: Int(server.context.limits.maxFramePayload))
         let clientPeer = PeerInfo(
-            node: context.node, address: "local:\(name)#\(clientID.rawValue)", maxFramePayload: Int(context.limits.maxFramePayload))
+            node: context.node, address: "local:\(name)#\(clientID.rawValue)",
+            maxFramePayload: Int(context.limits.maxFramePayload))
         let serverConnection = LocalConnection(
             id: server.makeID(), peer: clientPeer, send: toClient, receive: toServer, thread: serverThread,
             context: server.context, options: listener.options, handler: listener.handlerFactory(clientPeer))

@@ -110,6 +110,7 @@ public enum PlacementPlanner {
             node: nil, threadCPUs: [[Int]](repeating: keepsAppCPUsFree ? processCPUs : [], count: threads),
             device: request.device,
             reason: note
-                + "the process's CPUs \(CPUList.format(processCPUs)) span nodes \(nodes.map(String.init).joined(separator: ", "))")
+                + "the process's CPUs \(CPUList.format(processCPUs)) span nodes \(nodes.map(String.init).joined(separator: ", "))"
+        )
     }
 }

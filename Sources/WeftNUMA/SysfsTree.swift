@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads files of a sysfs (or procfs) tree under a root folder: the live `/sys`, or a

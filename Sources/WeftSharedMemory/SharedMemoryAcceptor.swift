@@ -1,7 +1,8 @@
 import Logging
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The accepting side's handshake for one peer, driven by readiness on the listener's
@@ -62,7 +63,7 @@ final class SharedMemoryAcceptor: IOSource {
             }
             guard let received else { throw .handshakeFailed("the peer closed during the handshake") }
             let message = try SharedMemoryHandshakeMessage.decode(received, limits: transport.context.limits)
-            message.fds.forEach { cleanup.add($0) }
+            for fd in message.fds { cleanup.add(fd) }
             if region == nil {
                 try receiveHello(message)
             } else {

@@ -2,8 +2,9 @@ import CWeftSharedMemory
 import Logging
 import Synchronization
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One shared-memory connection: a ring to send on, a ring to receive from, the peer's
@@ -103,8 +104,11 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         let registration = ioThread.register(self, pollsMemory: true)
         self.registration = registration
         try ioThread.watch(descriptors.ownWake, events: .readable, for: registration, token: Token.wake, pollWhileSpinning: false)
-        try ioThread.watch(descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess, pollWhileSpinning: false)
-        try ioThread.watch(descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket, pollWhileSpinning: false)
+        try ioThread.watch(
+            descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess, pollWhileSpinning: false)
+        try ioThread.watch(
+            descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket, pollWhileSpinning: false
+        )
         if !liveness.isOff {
             ioThread.startTicking(registration, every: liveness.tickPeriod)
             liveness.heard(at: ioThread.now)
@@ -163,7 +167,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
                 }
             },
             abandon: { context, token in
-                Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.abandonReservation(token: token) }
+                Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.abandonReservation(token: token)
+                }
             })
     }
 
@@ -198,7 +204,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
                 return work + 1
             case .frame(let frame, let header, let end):
                 work += 1
-                switch delivery.pointee.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self) {
+                switch delivery.pointee.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self)
+                {
                 case .next:
                     consumer.pointee.consume(upTo: end)
                     if !isOpen { break loop }
@@ -264,7 +271,10 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
 
     /// Sends a close frame after everything committed so far, then tears down.
     public func close() {
-        guard state.compareExchange(expected: State.open.rawValue, desired: State.closing.rawValue, ordering: .acquiringAndReleasing).exchanged
+        guard
+            state.compareExchange(
+                expected: State.open.rawValue, desired: State.closing.rawValue, ordering: .acquiringAndReleasing
+            ).exchanged
         else { return }
         sendCloseFrame(reason: nil)
         ioThread.execute { [self] in finish(error: nil, notifyPeer: false) }

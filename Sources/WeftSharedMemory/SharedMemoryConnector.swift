@@ -1,6 +1,7 @@
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The connecting side's setup, on the caller's thread: create the region, hand it over
@@ -28,7 +29,8 @@ struct SharedMemoryConnector {
         do { credentials = try SharedMemorySyscalls.peerCredentials(socket) } catch { throw .system(error) }
         guard credentials.uid == geteuid() else {
             throw .handshakeFailed(
-                "the shared-memory listener '\(name)' belongs to uid \(credentials.uid), and shared memory connects only processes of the same user (this is uid \(geteuid()))")
+                "the shared-memory listener '\(name)' belongs to uid \(credentials.uid), and shared memory connects only processes of the same user (this is uid \(geteuid()))"
+            )
         }
         SharedMemorySyscalls.setReceiveTimeout(socket, milliseconds: context.connectTimeout.wholeMilliseconds)
 
@@ -61,9 +63,11 @@ struct SharedMemoryConnector {
         }
         guard let received else { throw .handshakeFailed("the shared-memory peer '\(name)' closed during the handshake") }
         let reply = try SharedMemoryHandshakeMessage.decode(received, limits: context.limits)
-        reply.fds.forEach { cleanup.add($0) }
+        for fd in reply.fds { cleanup.add(fd) }
         if reply.kind == .close { throw Self.refused(name: name, reason: reply.payload) }
-        guard reply.fds.count == 1 else { throw .handshakeFailed("helloReply carried \(reply.fds.count) descriptors, expected 1") }
+        guard reply.fds.count == 1 else {
+            throw .handshakeFailed("helloReply carried \(reply.fds.count) descriptors, expected 1")
+        }
         let (auth, outcome) = try reply.payload.withUnsafeBytes { bytes in
             Result { () throws(TransportError) in try handshake.receiveReply(kind: reply.kind, payload: bytes) }
         }.get()

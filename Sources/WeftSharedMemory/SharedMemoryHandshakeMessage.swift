@@ -1,6 +1,7 @@
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A handshake frame as one SOCK_SEQPACKET message, with descriptors alongside.

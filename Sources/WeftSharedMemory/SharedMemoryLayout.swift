@@ -74,7 +74,9 @@ enum SharedMemoryLayout {
 
 /// Progress modes as stored in the control page.
 enum ProgressModeCode: UInt32 {
-    case spin = 0, adaptive = 1, sleep = 2
+    case spin = 0
+    case adaptive = 1
+    case sleep = 2
 }
 
 extension ProgressModeCode {

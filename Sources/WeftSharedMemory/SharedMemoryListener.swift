@@ -1,7 +1,8 @@
 import Logging
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Accepts setup connections on an abstract Unix socket, on its IO thread, without blocking:
@@ -65,7 +66,9 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
             return
         }
         guard credentials.uid == geteuid() else {
-            logger.warning("shm listener \(address): refused pid \(credentials.pid) of uid \(credentials.uid): only this user (uid \(geteuid())) may connect")
+            logger.warning(
+                "shm listener \(address): refused pid \(credentials.pid) of uid \(credentials.uid): only this user (uid \(geteuid())) may connect"
+            )
             Glibc.close(peerSocket)
             return
         }

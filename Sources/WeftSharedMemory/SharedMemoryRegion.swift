@@ -1,7 +1,8 @@
 import CWeftSharedMemory
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One process's mapping of the shared memfd. The memory is freed by the kernel when the
@@ -53,7 +54,9 @@ final class SharedMemoryRegion: @unchecked Sendable {
             throw .handshakeFailed("the shared region is not a sealable memfd (\(error))")
         }
         guard sealed else {
-            throw .handshakeFailed("the shared region's size is not sealed (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL), so the peer could truncate it under this process")
+            throw .handshakeFailed(
+                "the shared region's size is not sealed (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL), so the peer could truncate it under this process"
+            )
         }
         let size: Int
         do { size = try SharedMemorySyscalls.size(of: fd) } catch { throw .system(error) }
@@ -62,7 +65,8 @@ final class SharedMemoryRegion: @unchecked Sendable {
         }
         guard size <= SharedMemoryLayout.regionSize(ringBytes: allowed.upperBound) else {
             throw .handshakeFailed(
-                "the peer's shared region of \(size) bytes is larger than this side's shm.ring-bytes (\(allowed.upperBound) per ring) allows")
+                "the peer's shared region of \(size) bytes is larger than this side's shm.ring-bytes (\(allowed.upperBound) per ring) allows"
+            )
         }
         let base: UnsafeMutableRawPointer
         do { base = try SharedMemorySyscalls.mapShared(fd, size: size, populate: false) } catch { throw .system(error) }

@@ -1,7 +1,8 @@
 import CWeftSharedMemory
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every system call the shared-memory transport makes, EINTR-safe and throwing one sentence.

@@ -1,8 +1,9 @@
 import Logging
 import Synchronization
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shared-memory rings between processes of the same user on one host.

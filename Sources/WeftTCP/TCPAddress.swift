@@ -2,7 +2,7 @@ internal import CWeftTCP
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP address as users write it: `host:port`, `[v6]:port` or `name:port`.

@@ -2,7 +2,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The send side: reservations in the ring, and the writer that moves committed frames

@@ -4,7 +4,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening socket on one IO thread. Each accepted socket becomes a `TCPConnection`

@@ -2,7 +2,7 @@ internal import CWeftTCP
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every system call the TCP transport makes, each bound once and retried on EINTR

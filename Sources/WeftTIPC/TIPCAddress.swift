@@ -59,6 +59,8 @@ struct TIPCEndpoint: Sendable, Equatable {
     }
 
     static func malformed(_ text: String) -> TransportError {
-        .badAddress("'\(text)' is not a TIPC service address: write TYPE:INSTANCE in decimal (for example 18888:7), or * for a free instance when listening")
+        .badAddress(
+            "'\(text)' is not a TIPC service address: write TYPE:INSTANCE in decimal (for example 18888:7), or * for a free instance when listening"
+        )
     }
 }

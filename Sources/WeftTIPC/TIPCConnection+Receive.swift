@@ -2,7 +2,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The receive side (IO thread only): one `recvmmsg` fills the slots, each message is

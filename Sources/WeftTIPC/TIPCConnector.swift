@@ -1,7 +1,7 @@
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The connecting side: connect by service name and run the handshake on the caller's
@@ -61,7 +61,8 @@ enum TIPCConnector {
             byteCount: FrameLayout.headerSize + Int(TIPCConnection.handshakeLimits.maxFramePayload), alignment: 8)
         defer { buffer.deallocate() }
         let header = try receiveFrame(on: fd, into: buffer, until: deadline, timedOut: timedOut, service: service)
-        let received = UnsafeRawBufferPointer(rebasing: buffer[FrameLayout.headerSize..<(FrameLayout.headerSize + Int(header.payloadLength))])
+        let received = UnsafeRawBufferPointer(
+            rebasing: buffer[FrameLayout.headerSize..<(FrameLayout.headerSize + Int(header.payloadLength))])
         if header.kind == .close {
             throw .handshakeFailed(
                 "the acceptor at \(service) refused the connection: \(String(decoding: received, as: UTF8.self))")
@@ -111,7 +112,8 @@ enum TIPCConnector {
                 throw .handshakeFailed("the acceptor at \(service) ended the connection during the handshake: \(error)")
             }
             guard let length else {
-                guard try system({ () throws(SystemError) in try TIPCSyscalls.wait(fd, for: TIPCSyscalls.pollIn, until: deadline) })
+                guard
+                    try system({ () throws(SystemError) in try TIPCSyscalls.wait(fd, for: TIPCSyscalls.pollIn, until: deadline) })
                 else { throw timedOut }
                 continue
             }

@@ -3,7 +3,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening TIPC socket that publishes one service name on one IO thread. Each accepted
@@ -76,7 +76,9 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
     }
 
     static func inUse(_ service: TIPCServiceAddress) -> TransportError {
-        .badAddress("the TIPC service \(service) is already published in the cluster (by another Weft listener or program): choose another instance, or * for a free one")
+        .badAddress(
+            "the TIPC service \(service) is already published in the cluster (by another Weft listener or program): choose another instance, or * for a free one"
+        )
     }
 
     /// Registers and starts accepting (on the IO thread).
@@ -102,7 +104,8 @@ public final class TIPCListener: TransportListener, IOSource, @unchecked Sendabl
             } catch {
                 if error.errno == ECONNABORTED || error.errno == EPROTO { continue }
                 context.logger.error(
-                    "TIPC listener \(address) cannot accept: \(error); waiting connections stay queued until the next one arrives")
+                    "TIPC listener \(address) cannot accept: \(error); waiting connections stay queued until the next one arrives"
+                )
                 return
             }
             guard let accepted else { return }

@@ -1,6 +1,7 @@
 internal import CWeftTIPC
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whether the running kernel can open TIPC sockets.

@@ -2,7 +2,7 @@ internal import CWeftTIPC
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A socket's TIPC identity: node address and port reference.

@@ -30,7 +30,8 @@ public final class TIPCTransport: Transport {
         capabilities = TransportCapabilities(
             reliable: true, ordered: true, maxMessageSize: Int(context.limits.maxMessage),
             maxFramePayload: TIPCConfiguration.maxFramePayload, zeroCopyReceive: true, zeroCopySend: true,
-            remainingCopies: "kernel socket copy each way (plus one into the reassembly buffer for messages over one TIPC message)")
+            remainingCopies:
+                "kernel socket copy each way (plus one into the reassembly buffer for messages over one TIPC message)")
     }
 
     public func listen(
@@ -53,7 +54,8 @@ public final class TIPCTransport: Transport {
         }
         if context.secret == nil {
             context.logger.warning(
-                "TIPC listening at \(service) without a cluster secret (allow-unauthenticated-peers): any process on any node of the TIPC cluster can connect")
+                "TIPC listening at \(service) without a cluster secret (allow-unauthenticated-peers): any process on any node of the TIPC cluster can connect"
+            )
         }
         return listener
     }

@@ -9,7 +9,8 @@ public enum TIPCTransportModule {
 
     public static let descriptor = TransportDescriptor(
         name: name,
-        summary: "Linux TIPC: service-addressed connections between cluster nodes (AF_TIPC sockets), authenticated with a cluster secret",
+        summary:
+            "Linux TIPC: service-addressed connections between cluster nodes (AF_TIPC sockets), authenticated with a cluster secret",
         probe: { availability(kernel: TIPCProbe.kernelSupport()) },
         make: { context, configuration throws(TransportError) -> any Transport in
             if case .unavailable(let reason) = availability(kernel: TIPCProbe.kernelSupport()) {

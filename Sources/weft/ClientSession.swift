@@ -1,7 +1,8 @@
 import Weft
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The client side of `pingpong` and `rate`: a node, the peer it started (unless told to
@@ -34,10 +35,13 @@ final class ClientSession: @unchecked Sendable {
                 let name = node.descriptor.name
                 guard let listenAddress = BenchProtocol.localListenAddress(transport: name, tag: tag) else {
                     throw CommandFailure.usage(
-                        "\(tag) cannot start a local peer for transport \(name); start `weft serve --transport \(name)` and pass --connect ADDRESS")
+                        "\(tag) cannot start a local peer for transport \(name); start `weft serve --transport \(name)` and pass --connect ADDRESS"
+                    )
                 }
-                var arguments = ["serve", "--transport", name, "--listen", listenAddress,
-                                 "--parent-pid", String(getpid())]
+                var arguments = [
+                    "serve", "--transport", name, "--listen", listenAddress,
+                    "--parent-pid", String(getpid()),
+                ]
                 // The peer is pinned by --peer-cpu only, never by this side's io-cpus.
                 arguments += peerCPU.map { ["--cpu", String($0)] } ?? ["--io-cpus", ""]
                 arguments += common.forwardedArguments(excluding: [ConfigKeys.transport.key, ConfigKeys.ioCPUs.key])

@@ -5,7 +5,8 @@ import WeftTransports
 /// `weft info`: which transports can run here (and why not), and the resolved configuration.
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each transport (available here or not, and why, and its NUMA placement), the NUMA topology and the resolved configuration.",
+        abstract:
+            "Show each transport (available here or not, and why, and its NUMA placement), the NUMA topology and the resolved configuration.",
         discussion: """
             --config-keys prints the table of configuration keys instead; with --markdown it \
             prints docs/configuration.md (`weft info --config-keys --markdown > docs/configuration.md`).
@@ -84,7 +85,10 @@ struct Info: AsyncParsableCommand {
         switch Result(catching: { () throws(ConfigurationError) in
             try TransportRegistry.builtIn.resolve(name: TransportRegistry.automatic, configuration: loaded.configuration)
         }) {
-        case .success(let chosen): lines.append("  (auto picks \(chosen.name): the first available of \(TransportRegistry.builtIn.autoPreference.joined(separator: ", ")))")
+        case .success(let chosen):
+            lines.append(
+                "  (auto picks \(chosen.name): the first available of \(TransportRegistry.builtIn.autoPreference.joined(separator: ", ")))"
+            )
         case .failure(let error): lines.append("  (auto: \(error))")
         }
         lines.append("")

@@ -139,7 +139,8 @@ struct CommonOptions: ParsableArguments {
     /// Keys of the table that have an option here (every key, checked by `validate`).
     static let coveredKeys: Set<String> = [
         ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.ioThreads,
-        ConfigKeys.ioCPUs, ConfigKeys.numaNode, ConfigKeys.appCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers, ConfigKeys.nodeName,
+        ConfigKeys.ioCPUs, ConfigKeys.numaNode, ConfigKeys.appCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers,
+        ConfigKeys.nodeName,
         ConfigKeys.maxMessage, ConfigKeys.reassemblyConnectionBytes, ConfigKeys.reassemblyProcessBytes,
         ConfigKeys.connectTimeout, ConfigKeys.maxConnections, ConfigKeys.heartbeatInterval, ConfigKeys.idleTimeout,
         ConfigKeys.shmRingBytes, ConfigKeys.tcpSendBufferBytes,

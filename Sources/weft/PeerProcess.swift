@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import Weft
+    import Glibc
+    import Weft
 #endif
 
 /// A `weft serve` child that `pingpong` and `rate` start for themselves: spawned from this

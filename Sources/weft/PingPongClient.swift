@@ -8,7 +8,11 @@ import WeftCore
 /// single sender and all state but `state` is confined to that thread; the main thread
 /// only waits.
 final class PingPongClient: ConnectionHandler, @unchecked Sendable {
-    enum State: Int { case running = 0, finished = 1, failed = 2 }
+    enum State: Int {
+        case running = 0
+        case finished = 1
+        case failed = 2
+    }
 
     let size: Int
     let warmup: Int
@@ -60,7 +64,9 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
         let header = frame.header
         let expected = UInt64(completed + 1)
         guard header.kind == .response, header.correlation == expected, frame.count == size else {
-            fail("round trip \(expected) got a \(header.kind) frame with correlation \(header.correlation) and \(frame.count) bytes")
+            fail(
+                "round trip \(expected) got a \(header.kind) frame with correlation \(header.correlation) and \(frame.count) bytes"
+            )
             connection.close()
             return
         }
@@ -85,7 +91,9 @@ final class PingPongClient: ConnectionHandler, @unchecked Sendable {
 
     func closed(_ connection: any TransportConnection, error: TransportError?) {
         guard currentStateIsRunning else { return }
-        fail(error.map { "the connection failed: \($0)" } ?? "the peer closed the connection after \(completed) of \(total) round trips")
+        fail(
+            error.map { "the connection failed: \($0)" }
+                ?? "the peer closed the connection after \(completed) of \(total) round trips")
     }
 
     private var currentStateIsRunning: Bool { state.load(ordering: .relaxed) == State.running.rawValue }

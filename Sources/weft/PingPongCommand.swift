@@ -54,7 +54,8 @@ struct PingPong: AsyncParsableCommand {
             timeoutSeconds: measurement.timeout, handler: client, tag: "pp")
         defer { session.finish() }
         client.start(on: session.connection)
-        try session.wait(until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
+        try session.wait(
+            until: { client.currentState != .running }, what: "the ping-pong did not finish within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the ping-pong failed") }
         let statistics =
             transportStatistics
@@ -76,13 +77,15 @@ struct PingPong: AsyncParsableCommand {
         let rate = seconds > 0 ? Double(count) / seconds : 0
         if measurement.json {
             Output.line(
-                JSON.object([
-                    ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
-                    ("progress", .string(progress.rawValue)), ("rtt_p50_ns", .integer(Int(p50))),
-                    ("rtt_p99_ns", .integer(Int(p99))), ("rtt_p999_ns", .integer(Int(p999))),
-                    ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
-                    ("placement", PlacementReport.json(.success(placement))),
-                ] + (statistics.map { [("transport_statistics", $0)] } ?? [])).text)
+                JSON.object(
+                    [
+                        ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
+                        ("progress", .string(progress.rawValue)), ("rtt_p50_ns", .integer(Int(p50))),
+                        ("rtt_p99_ns", .integer(Int(p99))), ("rtt_p999_ns", .integer(Int(p999))),
+                        ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
+                        ("placement", PlacementReport.json(.success(placement))),
+                    ] + (statistics.map { [("transport_statistics", $0)] } ?? [])
+                ).text)
             return
         }
         Output.line(

@@ -34,8 +34,12 @@ struct PlacementReport {
         let allowed = "this process may use CPUs \(CPUList.format(placement.allowedCPUs))"
         var lines: [String]
         switch topology.nodes.count {
-        case 0: lines = ["numa: this kernel reports no NUMA nodes: IO threads are pinned only by io-cpus or app-cpus (\(allowed))"]
-        case 1: lines = ["numa: this machine has one NUMA node: nothing to place by node; io-cpus and app-cpus still pin (\(allowed))"]
+        case 0:
+            lines = ["numa: this kernel reports no NUMA nodes: IO threads are pinned only by io-cpus or app-cpus (\(allowed))"]
+        case 1:
+            lines = [
+                "numa: this machine has one NUMA node: nothing to place by node; io-cpus and app-cpus still pin (\(allowed))"
+            ]
         default: lines = ["numa: \(topology.nodes.count) nodes (\(allowed))"]
         }
         for node in topology.nodes {

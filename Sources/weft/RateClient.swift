@@ -4,7 +4,11 @@ import WeftCore
 /// The receiving half of `weft rate` on the client: it waits, on the IO thread, for the
 /// peer's answer to the rate request (`BenchProtocol`), and notes when it arrived.
 final class RateClient: ConnectionHandler, @unchecked Sendable {
-    enum State: Int { case running = 0, finished = 1, failed = 2 }
+    enum State: Int {
+        case running = 0
+        case finished = 1
+        case failed = 2
+    }
 
     let correlation: UInt64
     private(set) var finishedAt: UInt64 = 0

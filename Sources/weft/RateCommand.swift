@@ -64,7 +64,9 @@ struct Rate: AsyncParsableCommand {
             size: measurement.size, count: count, correlation: client.correlation, timeoutSeconds: measurement.timeout,
             connection: connection, session: session)
         let started = try senderThread.submitAndWait { () throws(CommandFailure) -> UInt64 in try sender.run() }
-        try session.wait(until: { client.currentState != .running }, what: "the peer did not receive \(count) messages within \(measurement.timeout) s")
+        try session.wait(
+            until: { client.currentState != .running },
+            what: "the peer did not receive \(count) messages within \(measurement.timeout) s")
         if client.currentState == .failed { throw CommandFailure.failed(client.failure ?? "the rate run failed") }
         guard client.receivedCount == UInt64(count) else {
             throw CommandFailure.failed("the peer received \(client.receivedCount) of \(count) messages")

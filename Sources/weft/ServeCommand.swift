@@ -2,8 +2,9 @@ import ArgumentParser
 import Logging
 import Weft
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `weft serve`: a node that answers, for `weft pingpong`, `weft rate` and the benchmarks.

@@ -1,12 +1,13 @@
+import BarrelsGame
 import Logging
 import WeftActors
 import WeftCore
 import WeftLocal
 import WeftSharedMemory
 import WeftTCP
-import BarrelsGame
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Several actor systems in this process, each with its own IO runtime, torn down together.
@@ -48,7 +49,8 @@ final class ActorCluster: @unchecked Sendable {
                 case .tcp: TCPTransport(context: context)
                 }
             let system = try WeftActorSystem(
-                WeftActorSystemConfiguration(node: name, membership: membership, callTimeout: callTimeout, idleTimeout: idleTimeout),
+                WeftActorSystemConfiguration(
+                    node: name, membership: membership, callTimeout: callTimeout, idleTimeout: idleTimeout),
                 transport: transport, logger: logger)
             if allowOops { system.allowRemoteTypes(Oops.self) }
             configure(system)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WeftActors
 
 @Suite struct BinaryCodingTests {
@@ -42,7 +43,9 @@ import Testing
         let region = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
         defer { region.deallocate() }
         var writer = BinaryWriter(fixed: region)
-        #expect(throws: BinaryCodingError.overflow) { try BinaryEncoding.encode(String(repeating: "x", count: 100), into: &writer) }
+        #expect(throws: BinaryCodingError.overflow) {
+            try BinaryEncoding.encode(String(repeating: "x", count: 100), into: &writer)
+        }
     }
 
     @Test func typeMismatchIsReported() throws {

@@ -2,9 +2,11 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftLocal
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct LocalSubject: ConformanceSubject {

@@ -1,6 +1,7 @@
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftActors
 @testable import WeftLocal
 

@@ -3,8 +3,9 @@ import Distributed
 import Testing
 import WeftActors
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A member process killed while a call to one of its actors is in flight: the caller

@@ -32,7 +32,8 @@ import WeftCore
         let remote = try Counter.resolve(id: counter.id, using: cluster["a"])
         let bytes = try await remote.big(300_000)
         #expect(bytes.count == 300_000 && bytes.allSatisfy { $0 == 7 })
-        var big = Payload(name: String(repeating: "n", count: 200_000), scores: [], tags: [:], note: nil, nested: [], small: 0, ratio: 0)
+        var big = Payload(
+            name: String(repeating: "n", count: 200_000), scores: [], tags: [:], note: nil, nested: [], small: 0, ratio: 0)
         big.scores = Array(repeating: 1.5, count: 10_000)
         #expect(try await remote.echo(big) == big)
     }

@@ -4,8 +4,9 @@ import Testing
 import WeftActors
 import WeftCore
 import WeftLocal
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Three systems that meet through a seed: each starts knowing only itself and the seed.

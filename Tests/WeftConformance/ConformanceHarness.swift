@@ -60,8 +60,10 @@ public enum Sequence64 {
 
     public static func value(_ bytes: [UInt8]) -> (value: UInt64, sender: UInt64) {
         bytes.withUnsafeBytes {
-            (UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)),
-             UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            (
+                UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)),
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
         }
     }
 }

@@ -1,7 +1,8 @@
 import Synchronization
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The behaviour every transport must show, written once. Each check builds its own
@@ -32,23 +33,31 @@ public enum ConformanceSuite {
         let connection = try harness.connect(to: listener, handler: replies)
         let chunk = connection.maxReservation
         let maximum = Int(harness.limits.maxMessage)
-        let sizes = Set([0, 1, 7, 8, 9, 24, 25, 63, 64, 65, 4095, 4096, 65_535, chunk - 1, chunk, chunk + 1,
-                         2 * chunk, 3 * chunk + 17, maximum - 1, maximum].filter { $0 >= 0 && $0 <= maximum }).sorted()
+        let sizes = Set(
+            [
+                0, 1, 7, 8, 9, 24, 25, 63, 64, 65, 4095, 4096, 65_535, chunk - 1, chunk, chunk + 1,
+                2 * chunk, 3 * chunk + 17, maximum - 1, maximum,
+            ].filter { $0 >= 0 && $0 <= maximum }
+        ).sorted()
         for (index, size) in sizes.enumerated() {
             try connection.send(patternBytes(size, seed: UInt8(index)), kind: .request, correlation: UInt64(index + 1))
         }
         try check(replies.wait { $0.frameCount >= sizes.count }, "\(subject): \(replies.frameCount) of \(sizes.count) echoes")
         for (index, frame) in replies.frames.enumerated() {
-            try check(frame.header.kind == .response && frame.header.correlation == UInt64(index + 1),
-                      "\(subject): echo \(index) has kind \(frame.header.kind) correlation \(frame.header.correlation)")
-            try check(frame.payload == patternBytes(sizes[index], seed: UInt8(index)),
-                      "\(subject): a message of \(sizes[index]) bytes came back different")
+            try check(
+                frame.header.kind == .response && frame.header.correlation == UInt64(index + 1),
+                "\(subject): echo \(index) has kind \(frame.header.kind) correlation \(frame.header.correlation)")
+            try check(
+                frame.payload == patternBytes(sizes[index], seed: UInt8(index)),
+                "\(subject): a message of \(sizes[index]) bytes came back different")
         }
         do {
             try connection.send([UInt8](repeating: 0, count: maximum + 1))
             throw ConformanceFailure("\(subject): a message over the limit was accepted")
         } catch let error as TransportError {
-            guard case .messageTooLarge = error else { throw ConformanceFailure("\(subject): over-limit send failed with \(error)") }
+            guard case .messageTooLarge = error else {
+                throw ConformanceFailure("\(subject): over-limit send failed with \(error)")
+            }
         }
     }
 
@@ -62,12 +71,18 @@ public enum ConformanceSuite {
         var clients: [any TransportConnection] = []
         for _ in 0..<connections { clients.append(try harness.connect(to: listener)) }
         for round in 0..<each {
-            for (index, client) in clients.enumerated() { try client.send(Sequence64.bytes(UInt64(round), sender: UInt64(index))) }
+            for (index, client) in clients.enumerated() {
+                try client.send(Sequence64.bytes(UInt64(round), sender: UInt64(index)))
+            }
         }
         let total = connections * each
-        try check(received.wait { $0.frameCount >= total }, "\(subject): \(received.frameCount) of \(total) frames over \(connections) connections")
+        try check(
+            received.wait { $0.frameCount >= total },
+            "\(subject): \(received.frameCount) of \(total) frames over \(connections) connections")
         var perConnection: [ConnectionID: [UInt64]] = [:]
-        for frame in received.frames { perConnection[frame.connection, default: []].append(Sequence64.value(frame.payload).value) }
+        for frame in received.frames {
+            perConnection[frame.connection, default: []].append(Sequence64.value(frame.payload).value)
+        }
         try check(perConnection.count == connections, "\(subject): frames came over \(perConnection.count) connections")
         for values in perConnection.values {
             try check(values == (0..<UInt64(each)).map { $0 }, "\(subject): a connection's frames are out of order")
@@ -127,7 +142,9 @@ public enum ConformanceSuite {
         }
         try check(blocked, "\(subject): \(accepted) frames accepted without back-pressure")
         received.releaseHeld()
-        try check(received.wait { $0.frameCount >= accepted }, "\(subject): \(received.frameCount) of \(accepted) frames after draining")
+        try check(
+            received.wait { $0.frameCount >= accepted }, "\(subject): \(received.frameCount) of \(accepted) frames after draining"
+        )
         try check(received.frames.allSatisfy { $0.payload == payload }, "\(subject): frames damaged under back-pressure")
     }
 
@@ -171,9 +188,12 @@ public enum ConformanceSuite {
             sent += 1
         }
         let expectedFailures = MalformedFrames.all(limits: harness.limits).count
-        try check(received.wait { handler in
-            handler.closedConnections.values.filter { $0 != nil }.count >= expectedFailures
-        }, "\(subject): \(received.closedConnections.values.filter { $0 != nil }.count) of \(expectedFailures) malformed connections were closed with an error")
+        try check(
+            received.wait { handler in
+                handler.closedConnections.values.filter { $0 != nil }.count >= expectedFailures
+            },
+            "\(subject): \(received.closedConnections.values.filter { $0 != nil }.count) of \(expectedFailures) malformed connections were closed with an error"
+        )
         let healthyFrames = { received.frames.filter { $0.connection == received.frames.first?.connection } }
         try check(received.wait { _ in healthyFrames().count >= sent }, "\(subject): the healthy connection lost frames")
         let healthyValues = healthyFrames().map { Sequence64.value($0.payload).value }
@@ -201,10 +221,14 @@ public enum ConformanceSuite {
         for index in 0..<count {
             let box = Unmanaged.passRetained(ThreadBody { body(index) }).toOpaque()
             var thread: pthread_t = 0
-            guard pthread_create(&thread, nil, { raw in
-                Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, box) == 0 else { throw ConformanceFailure("pthread_create failed") }
+            guard
+                pthread_create(
+                    &thread, nil,
+                    { raw in
+                        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                        return nil
+                    }, box) == 0
+            else { throw ConformanceFailure("pthread_create failed") }
             threads.append(thread)
         }
         for thread in threads { pthread_join(thread, nil) }

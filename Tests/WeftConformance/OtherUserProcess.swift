@@ -28,7 +28,8 @@ public enum OtherUserProcess {
         public init(_ arguments: [String]) throws {
             guard OtherUserProcess.isAvailable else { throw PeerProcessError(OtherUserProcess.notRootReason) }
             // The build folder may sit under a folder only root can enter: give the other user a copy.
-            folder = FileManager.default.temporaryDirectory.appendingPathComponent("weft-uid-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "weft-uid-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             try FileManager.default.createDirectory(
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             let binary = folder.appendingPathComponent("weft")

@@ -1,8 +1,9 @@
 import Dispatch
 import Synchronization
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A frame as a test keeps it: header and a copy of the payload.

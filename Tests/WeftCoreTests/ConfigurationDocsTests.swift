@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WeftCore
 
 /// docs/configuration.md is generated from the key table; this fails when they drift apart.
@@ -18,7 +19,8 @@ struct ConfigurationDocsTests {
         guard onDisk != generated else { return }
         let diskLines = onDisk.split(separator: "\n", omittingEmptySubsequences: false)
         let generatedLines = generated.split(separator: "\n", omittingEmptySubsequences: false)
-        let first = zip(diskLines, generatedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let first =
+            zip(diskLines, generatedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(diskLines.count, generatedLines.count)
         let diskLine = first < diskLines.count ? String(diskLines[first]) : "(end of file)"
         let generatedLine = first < generatedLines.count ? String(generatedLines[first]) : "(end of table)"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WeftCore
 
 /// flag > WEFT_* environment > config file > default, through the real providers, with
@@ -13,20 +14,22 @@ struct ConfigurationPrecedenceTests {
         let text: String
         switch format {
         case .yaml:
-            text = body ?? """
-                progress: sleep
-                io-threads: 3
-                spin-window-us: 7
-                log-level: debug
-                shm:
-                  ring-bytes: 131072
+            text =
+                body ?? """
+                    progress: sleep
+                    io-threads: 3
+                    spin-window-us: 7
+                    log-level: debug
+                    shm:
+                      ring-bytes: 131072
 
-                """
+                    """
         case .json:
-            text = body ?? """
-                {"progress": "sleep", "io-threads": 3, "spin-window-us": 7, "log-level": "debug",
-                 "shm": {"ring-bytes": 131072}}
-                """
+            text =
+                body ?? """
+                    {"progress": "sleep", "io-threads": 3, "spin-window-us": 7, "log-level": "debug",
+                     "shm": {"ring-bytes": 131072}}
+                    """
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -3,7 +3,7 @@ import Testing
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Heartbeats and the idle time-out: the decisions (pure logic, in nanoseconds) and the IO

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WeftCore
 
 /// Pins the wire layout of docs/protocol.md byte by byte.

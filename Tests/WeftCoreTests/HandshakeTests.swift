@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WeftCore
 
 /// The three-frame handshake, with and without the cluster secret.
@@ -7,7 +8,9 @@ struct HandshakeTests {
     let secretB = try! ClusterSecret(bytes: Array("another secret, also long enough".utf8))
 
     /// Runs connector and acceptor against each other; returns both outcomes or the first error.
-    private func run(connector: ClusterSecret?, acceptor: ClusterSecret?) -> Result<(HandshakeOutcome, HandshakeOutcome), TransportError> {
+    private func run(connector: ClusterSecret?, acceptor: ClusterSecret?) -> Result<
+        (HandshakeOutcome, HandshakeOutcome), TransportError
+    > {
         Result { () throws(TransportError) in
             let nodeC = NodeIdentity(high: 1, low: 2)
             let nodeA = NodeIdentity(high: 3, low: 4)

@@ -1,8 +1,9 @@
 import Synchronization
 import Testing
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The IO thread's bookkeeping against reuse and shutdown: an event from a batch never reaches

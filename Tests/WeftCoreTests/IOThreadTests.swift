@@ -1,8 +1,9 @@
 import Synchronization
 import Testing
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The IO thread runs handed-over jobs on itself and wakes from sleep to do so.

@@ -1,7 +1,8 @@
 import Testing
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// IO threads are pinned before they run anything, and a CPU the cpuset forbids is an
@@ -33,7 +34,8 @@ import Glibc
             _ = try IORuntime(progress: .sleep, placement: IOThreadPlacement(cpus: [outside]), name: "bad-pin")
         }
         let sentence = PlacementError.cpuNotAllowed(cpu: outside, allowed: allowed).description
-        #expect(sentence.hasPrefix("CPU \(outside) is not in this process's cpuset, which allows CPUs \(CPUList.format(allowed))"))
+        #expect(
+            sentence.hasPrefix("CPU \(outside) is not in this process's cpuset, which allows CPUs \(CPUList.format(allowed))"))
     }
 
     @Test func threadRefusedByTheKernelThrowsFromItsCreation() {

@@ -127,7 +127,8 @@ import WeftNUMA
         }
         #expect(
             PlacementError.cpuNotAllowed(cpu: 1, allowed: [0]).description
-                == "CPU 1 is not in this process's cpuset, which allows CPUs 0 (set by taskset, a cgroup or Slurm); pick io-cpus from those.")
+                == "CPU 1 is not in this process's cpuset, which allows CPUs 0 (set by taskset, a cgroup or Slurm); pick io-cpus from those."
+        )
     }
 
     @Test func nodeThatDoesNotExistIsAnError() {

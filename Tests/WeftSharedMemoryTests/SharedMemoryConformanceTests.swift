@@ -1,9 +1,11 @@
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftSharedMemory
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct SharedMemorySubject: ConformanceSubject {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftSharedMemory
 
 /// A peer of the same user that misbehaves with the region it hands over: it cannot crash

@@ -15,7 +15,9 @@ import WeftSharedMemory
         let transport = SharedMemoryTransport(context: TransportContext(runtime: runtime), ringBytes: 256 << 10)
         let replies = CollectingHandler()
         let connection = try transport.connect(to: peer.address, options: ConnectionOptions(), handler: replies)
-        for index in 0..<100 { try connection.send(Sequence64.bytes(UInt64(index)), kind: .request, correlation: UInt64(index + 1)) }
+        for index in 0..<100 {
+            try connection.send(Sequence64.bytes(UInt64(index)), kind: .request, correlation: UInt64(index + 1))
+        }
         #expect(replies.wait { $0.frameCount == 100 })
         peer.kill()
         #expect(replies.wait(timeout: .seconds(5)) { $0.closedConnections.count == 1 })
@@ -32,8 +34,10 @@ import WeftSharedMemory
         let name = "weft-kill-\(getpid())"
         let server = try PeerProcess(["serve", "--transport", "shm", "--listen", name, "--progress", "sleep"])
         let client = try PeerProcess(
-            ["pingpong", "--transport", "shm", "--connect", server.address, "--size", "64", "--count", "100000000",
-             "--progress", "sleep"], waitForListening: false)
+            [
+                "pingpong", "--transport", "shm", "--connect", server.address, "--size", "64", "--count", "100000000",
+                "--progress", "sleep",
+            ], waitForListening: false)
         usleep(500_000)
         #expect(client.process.isRunning && server.process.isRunning)
         client.kill()

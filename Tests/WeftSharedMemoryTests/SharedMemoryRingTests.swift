@@ -1,6 +1,7 @@
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftSharedMemory
 
 @Suite(.serialized) struct SharedMemoryRingTests {
@@ -36,7 +37,8 @@ import WeftCore
 
         let lap = ringBytes / 64 + 16
         for index in 0..<lap {
-            try connection.send(Sequence64.bytes(UInt64(index)).prefix(8).map { $0 }, kind: .request, correlation: UInt64(index + 2))
+            try connection.send(
+                Sequence64.bytes(UInt64(index)).prefix(8).map { $0 }, kind: .request, correlation: UInt64(index + 2))
             guard replies.wait(timeout: .seconds(10), until: { $0.frameCount == index + 2 }) else {
                 Issue.record("echo \(index) did not come back")
                 return
@@ -44,7 +46,8 @@ import WeftCore
         }
         let echoes = replies.frames.dropFirst()
         #expect(echoes.map { $0.header.correlation } == (0..<lap).map { UInt64($0 + 2) })
-        #expect(echoes.map { Sequence64.value($0.payload + [UInt8](repeating: 0, count: 8)).value } == (0..<lap).map { UInt64($0) })
+        #expect(
+            echoes.map { Sequence64.value($0.payload + [UInt8](repeating: 0, count: 8)).value } == (0..<lap).map { UInt64($0) })
         #expect(!connection.isClosed)
     }
 }

@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftSharedMemory
 
 @Suite(.serialized) struct SharedMemoryZeroCopyTests {

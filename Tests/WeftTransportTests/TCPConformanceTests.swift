@@ -1,6 +1,7 @@
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 /// The TCP transport as a conformance subject: loopback, port 0.

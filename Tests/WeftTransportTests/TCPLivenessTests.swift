@@ -6,7 +6,7 @@ import WeftCore
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TCPTests {

@@ -2,10 +2,11 @@ import CWeftTCP
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TCPTests {

@@ -2,10 +2,11 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TCPTests {
@@ -70,7 +71,8 @@ extension TCPTests {
             defer { scene.finish() }
             try scene.sendHealthy(200)
             let garbage = try TCPRawClient(connectingTo: scene.listener.address)
-            try garbage.write(Array("GET / HTTP/1.1\r\nHost: weft\r\n\r\n".utf8) + (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            try garbage.write(
+                Array("GET / HTTP/1.1\r\nHost: weft\r\n\r\n".utf8) + (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
             try scene.sendHealthy(200)
             let answer = garbage.readUntilClosed()
             #expect(answer != nil, "the garbage connection must be closed")
@@ -146,7 +148,9 @@ extension TCPTests {
             let raw = try scene.rawHandshaken()
             let first = FrameHeader(kind: .data, flags: [.fragment, .moreFragments], correlation: 1, messageLength: 16)
             let second = FrameHeader(kind: .data, flags: [.fragment], correlation: 2, messageLength: 16)
-            try raw.write(tcpWireFrame(first, payload: [UInt8](repeating: 1, count: 8)) + tcpWireFrame(second, payload: [UInt8](repeating: 2, count: 8)))
+            try raw.write(
+                tcpWireFrame(first, payload: [UInt8](repeating: 1, count: 8))
+                    + tcpWireFrame(second, payload: [UInt8](repeating: 2, count: 8)))
             #expect(scene.violation() == .protocolViolation(.fragmentInconsistent))
             try scene.sendHealthy(50)
             #expect(scene.healthyIsIntact())

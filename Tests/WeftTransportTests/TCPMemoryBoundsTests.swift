@@ -1,10 +1,11 @@
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TCPTests {

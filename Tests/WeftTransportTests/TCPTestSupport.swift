@@ -4,10 +4,11 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every TCP test suite runs inside this one, one test at a time: the machine has two
@@ -25,7 +26,8 @@ final class TCPPair: @unchecked Sendable {
 
     init(
         progress: ProgressMode = .sleep, serverSecret: ClusterSecret? = nil, clientSecret: ClusterSecret? = nil,
-        serverLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20), clientLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20),
+        serverLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20),
+        clientLimits: FrameLimits = FrameLimits(maxMessage: 8 << 20),
         connectTimeout: Duration = .seconds(5), configuration: TCPConfiguration = TCPConfiguration(),
         serverReassembly: ReassemblyLimits = ReassemblyLimits(), idleTimeout: Duration = .seconds(5),
         heartbeatInterval: Duration = .seconds(1), maxConnections: Int = 1024

@@ -2,10 +2,11 @@ import Synchronization
 import Testing
 import WeftConformance
 import WeftCore
+
 @testable import WeftTCP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TCPTests {
@@ -396,10 +397,14 @@ func tcpRunThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) thro
     for index in 0..<count {
         let box = Unmanaged.passRetained(TCPThreadBody { body(index) }).toOpaque()
         var thread: pthread_t = 0
-        guard pthread_create(&thread, nil, { raw in
-            Unmanaged<TCPThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, box) == 0 else { throw TransportError.unavailable("pthread_create failed") }
+        guard
+            pthread_create(
+                &thread, nil,
+                { raw in
+                    Unmanaged<TCPThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                    return nil
+                }, box) == 0
+        else { throw TransportError.unavailable("pthread_create failed") }
         threads.append(thread)
     }
     for thread in threads { pthread_join(thread, nil) }

@@ -1,5 +1,6 @@
 import Testing
 import WeftCore
+
 @testable import WeftTIPC
 
 /// TIPC service addresses as users write them (pure parsing; the transport itself is

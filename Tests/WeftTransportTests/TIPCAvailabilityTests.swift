@@ -1,6 +1,7 @@
 import Testing
 import WeftCore
 import WeftTransports
+
 @testable import WeftTIPC
 
 /// What users see about TIPC where it cannot run, and the rule that keeps `auto` from

@@ -2,8 +2,9 @@ import Logging
 import WeftActors
 import WeftCore
 import WeftSharedMemory
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The two IO runtimes, the raw shm connection and the two actor systems of one run.
@@ -32,7 +33,8 @@ final class ActorBenchSetup {
 
         let rawAddress = "shm:actor-bench-raw-\(tag)"
         rawListener = try SharedMemoryTransport(context: calleeContext, ringBytes: 1 << 20).listen(
-            at: rawAddress, options: ConnectionOptions()) { _ in EchoHandler() }
+            at: rawAddress, options: ConnectionOptions()
+        ) { _ in EchoHandler() }
         rawConnection = try SharedMemoryTransport(context: callerContext, ringBytes: 1 << 20).connect(
             to: rawAddress, options: ConnectionOptions(), handler: ping)
 

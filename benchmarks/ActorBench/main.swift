@@ -30,11 +30,15 @@ for _ in 0..<options.rounds {
     }
 }
 let rawMedian = median(raw)
-print(String(format: "raw shm round trip (request/response frames, IO-thread handlers): median %.3f µs of %d runs", rawMedian / 1000, raw.count))
+print(
+    String(
+        format: "raw shm round trip (request/response frames, IO-thread handlers): median %.3f µs of %d runs", rawMedian / 1000,
+        raw.count))
 for placement in options.placements {
     let value = median(calls[placement]!)
     let ratio = value / rawMedian
-    var line = String(format: "empty distributed call round trip, %@: median %.3f µs = %.1f× raw", placement.rawValue, value / 1000, ratio)
+    var line = String(
+        format: "empty distributed call round trip, %@: median %.3f µs = %.1f× raw", placement.rawValue, value / 1000, ratio)
     if placement == .ioThreads { line += ratio <= 3 ? " (target ≤ 3×: met)" : " (target ≤ 3×: NOT met)" }
     line += String(format: "; %.1f jobs queued on IO threads per call", try await bench.jobsPerCall(placement: placement))
     print(line)
@@ -53,9 +57,10 @@ for placement in options.placements {
 let serialization = try measureSerialization(iterations: options.codingIterations)
 let binary = serialization[0].nanoseconds
 for result in serialization {
-    print(String(
-        format: "encode+decode of a small struct, %@: %.0f ns (%d bytes)%@", result.coder, result.nanoseconds, result.bytes,
-        result.nanoseconds == binary ? "" : String(format: " = %.1f× the binary coder", result.nanoseconds / binary)))
+    print(
+        String(
+            format: "encode+decode of a small struct, %@: %.0f ns (%d bytes)%@", result.coder, result.nanoseconds, result.bytes,
+            result.nanoseconds == binary ? "" : String(format: " = %.1f× the binary coder", result.nanoseconds / binary)))
 }
 print(MachineReport.loadLine(prefix: "load average after the run"))
 

@@ -1,6 +1,7 @@
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Addresses for the members of a cluster on this host, for a transport by name.
@@ -37,7 +38,9 @@ public enum ClusterAddresses {
     public static func decode(_ text: String) throws(ClusterSetupError) -> [String: String] {
         var addresses: [String: String] = [:]
         for entry in text.split(separator: ",") {
-            guard let equals = entry.firstIndex(of: "=") else { throw ClusterSetupError("'\(entry)' in --members is not NAME=ADDRESS") }
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw ClusterSetupError("'\(entry)' in --members is not NAME=ADDRESS")
+            }
             addresses[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         return addresses

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A member process started from this executable (`/proc/self/exe`): its stdin is a pipe
@@ -70,8 +70,14 @@ final class ChildProcess {
     /// Closes the member's stdin (it shuts down in order and exits), waits up to
     /// `grace` milliseconds, then kills it (SIGKILL) and reaps it. Idempotent.
     func terminate(grace milliseconds: Int = 1000) {
-        if input >= 0 { close(input); input = -1 }
-        if output >= 0 { close(output); output = -1 }
+        if input >= 0 {
+            close(input)
+            input = -1
+        }
+        if output >= 0 {
+            close(output)
+            output = -1
+        }
         guard !reaped else { return }
         var status: Int32 = 0
         for _ in 0..<max(milliseconds / 10, 1) {

@@ -1,8 +1,9 @@
 import BarrelsGame
 import WeftActors
 import WeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Loads the configuration (flag > WEFT_* > config file > default) and resolves the transport.
@@ -11,7 +12,9 @@ func loadConfiguration(_ arguments: Arguments) async throws -> (WeftConfiguratio
     var entry = environ
     while let pointer = entry.pointee {
         let text = String(cString: pointer)
-        if let equals = text.firstIndex(of: "=") { environment[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        if let equals = text.firstIndex(of: "=") {
+            environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
         entry += 1
     }
     return try await GameConfiguration.load(

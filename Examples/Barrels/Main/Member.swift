@@ -1,7 +1,8 @@
 import BarrelsGame
 import WeftActors
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A member started by the game's first process: serves its share of the actors until its

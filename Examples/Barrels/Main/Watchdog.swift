@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Ends the program after a time limit however stuck it is: SIGALRM kills the members it

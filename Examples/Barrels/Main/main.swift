@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `barrels`: the example from Epic Server's README over Weft (see Game.swift), or, with

@@ -50,10 +50,12 @@ public enum ConfigKeys {
         "Comma-separated CPUs to pin IO threads to, one per thread in order; wins over numa-node (empty: placed by numa-node).")
     public static let numaNode = ConfigKeySpec(
         "numa-node", default: "auto",
-        "NUMA node for IO threads and buffers: `auto` (the device's node, else the node of the process's CPUs), `off` (the kernel decides), or a node number.")
+        "NUMA node for IO threads and buffers: `auto` (the device's node, else the node of the process's CPUs), `off` (the kernel decides), or a node number."
+    )
     public static let appCPUs = ConfigKeySpec(
         "app-cpus", default: "",
-        "CPUs kept for the application (for example 2-15): automatic placement keeps IO threads off them while the node has other CPUs.")
+        "CPUs kept for the application (for example 2-15): automatic placement keeps IO threads off them while the node has other CPUs."
+    )
     public static let secretFile = ConfigKeySpec(
         "secret-file", default: "",
         "File holding the cluster secret (at least 16 bytes, mode 600). Without it TCP listens on loopback only.")
@@ -63,19 +65,23 @@ public enum ConfigKeys {
         choices: ["false", "true"])
     public static let nodeName = ConfigKeySpec(
         "node-name", default: "",
-        "Stable name of this node: its identity is derived from it, so it survives restarts (empty: a random identity per start).")
+        "Stable name of this node: its identity is derived from it, so it survives restarts (empty: a random identity per start)."
+    )
     public static let maxMessage = ConfigKeySpec(
         "max-message-bytes", default: String(FrameLimits.protocolMaximum),
         "Largest message accepted after reassembly; larger frames close the connection.")
     public static let reassemblyConnectionBytes = ConfigKeySpec(
         "reassembly.connection-bytes", default: String(FrameLimits.protocolMaximum),
-        "Most memory one connection may use to reassemble a fragmented message (capped by max-message-bytes); a larger one closes that connection (tooLong).")
+        "Most memory one connection may use to reassemble a fragmented message (capped by max-message-bytes); a larger one closes that connection (tooLong)."
+    )
     public static let reassemblyProcessBytes = ConfigKeySpec(
         "reassembly.process-bytes", default: String(1 << 30),
-        "Most memory all connections of this process together may use for reassembly; a fragment that would pass it closes its connection (reassemblyOverBudget).")
+        "Most memory all connections of this process together may use for reassembly; a fragment that would pass it closes its connection (reassemblyOverBudget)."
+    )
     public static let connectTimeout = ConfigKeySpec(
         "connect-timeout-ms", default: "5000",
-        "Time allowed for connect plus handshake; a listener drops an accepted peer that has not completed its handshake by then.")
+        "Time allowed for connect plus handshake; a listener drops an accepted peer that has not completed its handshake by then."
+    )
     public static let maxConnections = ConfigKeySpec(
         "max-connections", default: "1024",
         "Most connections one listener holds at once (handshaking or open); the next peer is refused and the others are served.")
@@ -84,7 +90,8 @@ public enum ConfigKeys {
         "A connection that sent nothing for this long sends a heartbeat, so an idle peer is not taken for a lost one (0: never).")
     public static let idleTimeout = ConfigKeySpec(
         "idle-timeout-ms", default: "5000",
-        "A connection that heard nothing (not even a heartbeat) for this long closes with peerLost (0: never); longer than heartbeat-interval-ms.")
+        "A connection that heard nothing (not even a heartbeat) for this long closes with peerLost (0: never); longer than heartbeat-interval-ms."
+    )
     public static let shmRingBytes = ConfigKeySpec(
         "shm.ring-bytes", default: String(1 << 20),
         "Shared-memory ring size per direction (power of two, 64 KiB to 1 GiB).")
@@ -102,16 +109,19 @@ public enum ConfigKeys {
         "RDMA device the verbs transport uses (`mlx5_0`, `rxe0`; empty: the first device with an active port).")
     public static let verbsBufferSize = ConfigKeySpec(
         "verbs.buffer-size", default: "8192",
-        "Verbs: bytes of one registered send slot and one receive buffer, the largest frame (header included) one send carries (1 KiB to 1 MiB).")
+        "Verbs: bytes of one registered send slot and one receive buffer, the largest frame (header included) one send carries (1 KiB to 1 MiB)."
+    )
     public static let verbsReceiveCredits = ConfigKeySpec(
         "verbs.receive-credits", default: "64",
         "Verbs: receive buffers each connection posts for its peer's data frames, which are the peer's send credits (8 to 4096).")
     public static let verbsRendezvousThreshold = ConfigKeySpec(
         "verbs.rendezvous-threshold", default: String(64 << 10),
-        "Verbs: payloads larger than this many bytes, or than one buffer, are read by the receiver with RDMA READ instead of sent (0: every message).")
+        "Verbs: payloads larger than this many bytes, or than one buffer, are read by the receiver with RDMA READ instead of sent (0: every message)."
+    )
     public static let verbsRendezvousBytes = ConfigKeySpec(
         "verbs.rendezvous-bytes", default: String(4 << 20),
-        "Verbs: largest payload one RDMA rendezvous moves; each connection registers two regions of this size, and larger messages go as fragments of it (0: no rendezvous).")
+        "Verbs: largest payload one RDMA rendezvous moves; each connection registers two regions of this size, and larger messages go as fragments of it (0: no rendezvous)."
+    )
     public static let logLevel = ConfigKeySpec(
         "log-level", default: "info", "Log level.",
         choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])

@@ -1,6 +1,7 @@
 import CWeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The IO thread's epoll instance and its wake-up eventfd. The only syscalls WeftCore makes.

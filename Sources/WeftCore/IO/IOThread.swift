@@ -1,7 +1,8 @@
 import CWeftCore
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A registered source's handle on its IO thread: its slot, and the slot's generation, which
@@ -300,11 +301,13 @@ public final class IOThread: @unchecked Sendable {
 
     private func start() throws(SystemError) {
         let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&handle, nil, { raw in
-            let thread = Unmanaged<IOThread>.fromOpaque(raw!).takeRetainedValue()
-            thread.run()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &handle, nil,
+            { raw in
+                let thread = Unmanaged<IOThread>.fromOpaque(raw!).takeRetainedValue()
+                thread.run()
+                return nil
+            }, context)
         guard rc == 0 else {
             Unmanaged<IOThread>.fromOpaque(context).release()
             throw SystemError("pthread_create", errno: rc)

@@ -1,6 +1,7 @@
 import CWeftCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The CPUs a thread may run on: read from, and applied to, the calling thread.

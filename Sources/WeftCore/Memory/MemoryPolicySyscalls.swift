@@ -1,6 +1,7 @@
 import CNUMA
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The memory calls of `NodeLocalMemory`: anonymous mappings and their NUMA policy

@@ -53,9 +53,9 @@ package enum NodeLocalMemory {
         }
         cweft_touch_pages(base, byteCount, MemoryPolicySyscalls.pageSize)
         guard logger.logLevel <= .debug else { return }
-        let where_ = pagesByNode(base, byteCount: byteCount).map { "node \($0.key): \($0.value) pages" }
+        let pages = pagesByNode(base, byteCount: byteCount).map { "node \($0.key): \($0.value) pages" }
         logger.debug(
-            "numa: \(label): \(byteCount) bytes at \(base), asked node \(node), \(where_.joined(separator: ", "))")
+            "numa: \(label): \(byteCount) bytes at \(base), asked node \(node), \(pages.joined(separator: ", "))")
     }
 
     /// How many pages of `[base, base + byteCount)` sit on each node (present pages only).

@@ -13,7 +13,9 @@ package struct HandshakeFrame: Sendable, Equatable {
         var bytes = [UInt8](repeating: 0, count: FrameLayout.headerSize + payload.count)
         bytes.withUnsafeMutableBytes { raw in
             FrameHeader(kind: kind, payloadLength: UInt32(payload.count)).encode(to: raw.baseAddress!)
-            payload.withUnsafeBytes { (raw.baseAddress! + FrameLayout.headerSize).copyMemory(from: $0.baseAddress!, byteCount: payload.count) }
+            payload.withUnsafeBytes {
+                (raw.baseAddress! + FrameLayout.headerSize).copyMemory(from: $0.baseAddress!, byteCount: payload.count)
+            }
         }
         return bytes
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sends a message of any size up to the limit, fragmenting it when it is larger than
@@ -180,7 +180,10 @@ public struct Backoff {
     public mutating func pause() {
         round += 1
         if round < 64 { return }
-        if round < 128 { sched_yield(); return }
+        if round < 128 {
+            sched_yield()
+            return
+        }
         var request = timespec(tv_sec: 0, tv_nsec: min(100_000, (round - 127) * 1_000))
         nanosleep(&request, nil)
     }

@@ -4,9 +4,10 @@
 public struct ReservationHooks: @unchecked Sendable {
     public let context: UnsafeMutableRawPointer
     /// Publishes the frame at `frame` (header already written) whose payload is `length` bytes.
-    public let commit: @convention(c) (
-        _ context: UnsafeMutableRawPointer, _ frame: UnsafeMutableRawPointer, _ token: UInt64, _ length: UInt32
-    ) -> Void
+    public let commit:
+        @convention(c) (
+            _ context: UnsafeMutableRawPointer, _ frame: UnsafeMutableRawPointer, _ token: UInt64, _ length: UInt32
+        ) -> Void
     /// Gives the space back unpublished.
     public let abandon: @convention(c) (_ context: UnsafeMutableRawPointer, _ token: UInt64) -> Void
 
