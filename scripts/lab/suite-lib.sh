@@ -75,3 +75,15 @@ lab_binary() {
     [ -n "$best" ] || { lab_log "no built $1 under $build/{release,debug}"; return 1; }
     echo "$best"
 }
+
+# lab_rnr_events: the sum of the RDMA device's receiver-not-ready counters (rxe:
+# /sys/class/infiniband/DEV/ports/1/hw_counters/*rnr*); verbs suites check it does not move.
+lab_rnr_events() {
+    local dir="/sys/class/infiniband/$WEFT_LAB_RDMA_DEV/ports/1/hw_counters" total=0 f v
+    for f in "$dir"/*rnr*; do
+        [ -r "$f" ] || continue
+        v=$(cat "$f")
+        total=$((total + v))
+    done
+    echo "$total"
+}

@@ -8,16 +8,6 @@
 LAB_NODES=1
 LAB_TIMEOUT=600
 
-_rnr_events() {
-    local dir="/sys/class/infiniband/$WEFT_LAB_RDMA_DEV/ports/1/hw_counters" total=0 f v
-    for f in "$dir"/*rnr*; do
-        [ -r "$f" ] || continue
-        v=$(cat "$f")
-        total=$((total + v))
-    done
-    echo "$total"
-}
-
 _conformance_fails_when_frames_drop() {
     local rc=0
     timeout 200 "$CONFORMANCE" --transport verbs --check orderingAndNoLoss --fault drop-frames || rc=$?
@@ -26,7 +16,7 @@ _conformance_fails_when_frames_drop() {
 
 _no_rnr() {
     local after
-    after=$(_rnr_events)
+    after=$(lab_rnr_events)
     echo "RNR events before $1, after $after"
     [ "$after" = "$1" ]
 }
@@ -34,7 +24,7 @@ _no_rnr() {
 lab_run() {
     CONFORMANCE=$(lab_binary weft-conformance) || return 1
     local rnr_before
-    rnr_before=$(_rnr_events)
+    rnr_before=$(lab_rnr_events)
     lab_check "the conformance suite passes over verbs (weft-conformance)" timeout 400 "$CONFORMANCE" --transport verbs
     lab_check "no receiver-not-ready events on $WEFT_LAB_RDMA_DEV during the suite" _no_rnr "$rnr_before"
     lab_check "the conformance suite fails against verbs that drops frames" _conformance_fails_when_frames_drop

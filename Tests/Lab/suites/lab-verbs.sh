@@ -18,17 +18,6 @@ _secret() {
     echo "$file"
 }
 
-# Sum of the rxe port's receiver-not-ready counters (must not move).
-_rnr_events() {
-    local dir="/sys/class/infiniband/$WEFT_LAB_RDMA_DEV/ports/1/hw_counters" total=0 f v
-    for f in "$dir"/*rnr*; do
-        [ -r "$f" ] || continue
-        v=$(cat "$f")
-        total=$((total + v))
-    done
-    echo "$total"
-}
-
 _info_lists_device() {
     local out="$WEFT_LAB_SUITE_RESULTS/info.json"
     _weft info --json >"$out" || return 1
@@ -95,7 +84,7 @@ _rate() {
 
 _no_rnr() {
     local before=$1 after
-    after=$(_rnr_events)
+    after=$(lab_rnr_events)
     echo "RNR events before $before, after $after"
     [ "$after" = "$before" ]
 }
@@ -123,7 +112,7 @@ _memlock_sentence() {
 
 lab_run() {
     local rnr_before
-    rnr_before=$(_rnr_events)
+    rnr_before=$(lab_rnr_events)
     lab_check "weft info --json reports $WEFT_LAB_RDMA_DEV with an active Ethernet port and verbs available" _info_lists_device
     lab_check "weft pingpong over verbs, 8 B x 2000, at $WEFT_LAB_ADDR with a secret" _pingpong 8 2000
     lab_check "weft pingpong over verbs, 4 KiB x 500" _pingpong 4096 500
