@@ -7,7 +7,7 @@
 // `import WeftCore`. See docs/fuzzing.md.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -3,7 +3,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The end of a connection: an orderly close (close frames both ways, each side waits for

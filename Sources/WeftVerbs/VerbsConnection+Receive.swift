@@ -3,7 +3,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The receive side (IO thread): batched CQ polling, receive completions queued in order

@@ -2,7 +2,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The send side: reservations in the registered send slots (or, above the eager limit, in

@@ -2,7 +2,7 @@ internal import CWeftVerbs
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The connecting side, on the caller's thread within `connectTimeout`: resolve the address

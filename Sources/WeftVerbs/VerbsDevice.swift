@@ -2,7 +2,7 @@ internal import CWeftVerbs
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One opened RDMA device: its verbs context (the one rdma_cm uses for ids on its
@@ -47,7 +47,8 @@ final class VerbsDevice: @unchecked Sendable {
         if let wanted = configuration.deviceName {
             guard let match = candidates.first(where: { $0.name == wanted }) else {
                 throw .unavailable(
-                    "verbs.device is '\(wanted)' but this host's RDMA devices are \(candidates.map(\.name).joined(separator: ", "))")
+                    "verbs.device is '\(wanted)' but this host's RDMA devices are \(candidates.map(\.name).joined(separator: ", "))"
+                )
             }
             candidates = [match]
         }
@@ -82,7 +83,8 @@ final class VerbsDevice: @unchecked Sendable {
                 throw error
             }
             let reads = UInt8(clamping: min(16, max(1, min(Int(attributes.max_qp_rd_atom), Int(attributes.max_qp_init_rd_atom)))))
-            return VerbsDevice(context: candidate.context, name: candidate.name, port: port, pd: pd, pool: pool, readsInFlight: reads)
+            return VerbsDevice(
+                context: candidate.context, name: candidate.name, port: port, pd: pd, pool: pool, readsInFlight: reads)
         }
         throw .unavailable(
             "no RDMA port is ACTIVE (\(states.joined(separator: "; "))): bring the link up (`ip link set IFACE up`)"

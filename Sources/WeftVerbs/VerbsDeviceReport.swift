@@ -2,7 +2,7 @@ internal import CWeftVerbs
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `weft info --json` says about each RDMA device: its NUMA node, the inline size a

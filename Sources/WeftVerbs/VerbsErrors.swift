@@ -1,7 +1,7 @@
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The verbs transport's one-sentence errors for what users can fix.

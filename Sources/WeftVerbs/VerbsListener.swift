@@ -4,7 +4,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening rdma_cm id on one IO thread. Each connect request gets its own queue pair,

@@ -3,7 +3,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Registered memory of one device, in fixed-size chunks (one per connection: its send slots,

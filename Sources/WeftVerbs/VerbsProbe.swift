@@ -1,6 +1,7 @@
 internal import CWeftVerbs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The RDMA devices this host offers.

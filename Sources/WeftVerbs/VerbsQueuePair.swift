@@ -2,7 +2,7 @@ internal import CWeftVerbs
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The verbs objects of one connection: its rdma_cm id (which owns the queue pair) and

@@ -2,7 +2,7 @@ import Synchronization
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// For the conformance suite's malformed-frame check: a verbs peer that completes the

@@ -2,7 +2,7 @@ internal import CWeftVerbs
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every libibverbs and librdmacm call the transport makes, each turned into a thrown

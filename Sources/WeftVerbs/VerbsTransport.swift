@@ -3,7 +3,7 @@ import Logging
 import WeftCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Weft over InfiniBand verbs (libibverbs and librdmacm; InfiniBand, RoCE and Soft-RoCE):

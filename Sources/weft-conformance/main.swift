@@ -4,7 +4,7 @@ import WeftCore
 import WeftTransports
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // weft-conformance: runs every check of the conformance suite against one transport, for
