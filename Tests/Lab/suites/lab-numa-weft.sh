@@ -63,7 +63,7 @@ _thread_on_cpu1() {
     [ "$cpus" = 1 ]
 }
 
-# _buffers_on_node1 PID LOG LABEL: the last buffer LABEL that process PID logged (at its
+# _buffers_on_node1 PID LOG LABEL: every buffer LABEL logged in LOG that process PID maps (at its
 # address, `numa: LABEL: BYTES bytes at 0x…, asked node 1, node 1: N pages`) is on node 1
 # by Weft's move_pages count and by the kernel's /proc/PID/numa_maps for that mapping.
 _buffers_on_node1() {
@@ -72,10 +72,6 @@ import re, sys
 pid, log, label = sys.argv[1], sys.argv[2], sys.argv[3]
 lines = [l for l in open(log, errors="replace") if f"numa: {label}:" in l]
 assert lines, f"no '{label}' line in {log}"
-# The live connection's buffer is the last one logged (a connect attempt that failed
-# before the peer published its name has unmapped its own).
-print(f"{label}: {len(lines)} logged, checking the last")
-lines = lines[-1:]
 # Adjacent mappings with the same policy merge into one VMA: find the one holding the
 # buffer (/proc/PID/maps), then its numa_maps line (keyed by the VMA's start).
 ranges = []
@@ -86,16 +82,25 @@ maps = {}
 for entry in open(f"/proc/{pid}/numa_maps"):
     fields = entry.split()
     maps[int(fields[0], 16)] = fields
+# The log may hold other buffers too: a peer process that `pingpong` started writes to the
+# same stderr, and a connect attempt that failed before the peer published its name has
+# unmapped its own. Check every logged buffer this process still maps.
+mine = []
 for line in lines:
     m = re.search(r": (\d+) bytes at 0x([0-9a-f]+), asked node (\d+), (.*)$", line.strip())
     assert m, line
-    size, address, asked, pages = int(m.group(1)), int(m.group(2), 16), m.group(3), m.group(4)
-    assert asked == "1", line
-    assert re.fullmatch(r"node 1: \d+ pages", pages), f"Weft's move_pages count: {pages}"
+    size, address = int(m.group(1)), int(m.group(2), 16)
     vma = [r for r in ranges if r[0] <= address and address + size <= r[1]]
-    assert vma, f"no mapping holds {address:#x}+{size} in /proc/{pid}/maps"
-    fields = maps.get(vma[0][0])
-    assert fields, f"no numa_maps line for the mapping at {vma[0][0]:#x}"
+    if vma:
+        mine.append((m, vma[0]))
+print(f"{label}: {len(lines)} logged, {len(mine)} mapped by process {pid}")
+assert mine, f"none of the logged '{label}' buffers is mapped by process {pid}"
+for m, vma in mine:
+    size, address, asked, pages = int(m.group(1)), int(m.group(2), 16), m.group(3), m.group(4)
+    assert asked == "1", m.group(0)
+    assert re.fullmatch(r"node 1: \d+ pages", pages), f"Weft's move_pages count: {pages}"
+    fields = maps.get(vma[0])
+    assert fields, f"no numa_maps line for the mapping at {vma[0]:#x}"
     print(label, hex(address), " ".join(fields[1:]))
     assert "prefer:1" in fields[1], fields
     counts = [f for f in fields if re.fullmatch(r"N\d+=\d+", f)]
