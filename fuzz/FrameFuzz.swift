@@ -18,6 +18,7 @@ public func weftFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
     fuzzHandshakes(input)
     fuzzFrameThenHandshake(input)
     fuzzRendezvous(input)
+    fuzzFragmentAssembly(input)
     return 0
 }
 
