@@ -1,4 +1,5 @@
 import Synchronization
+import WeftCore
 
 /// Admits one call at a time to a non-reentrant actor, in arrival order.
 final class CallGate: Sendable {
@@ -6,7 +7,7 @@ final class CallGate: Sendable {
         var busy = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func tryAcquire() -> Bool {
         state.withLock { state in

@@ -13,11 +13,16 @@ final class CallPayload: @unchecked Sendable {
     /// Set when an argument failed to decode: the reply then says `badArguments`, whichever
     /// way the error comes back (thrown out of the call, or through the result handler).
     var decodeFailure: (any Error)?
+    /// The connection's count of unanswered calls and its queue of replies that waited.
+    let calls: IncomingCalls
+    /// Set when the reply was queued: the queue, not the call's end, then answers it.
+    var replyQueued = false
 
-    init(_ frame: consuming ReceivedFrame) {
+    init(_ frame: consuming ReceivedFrame, calls: IncomingCalls) {
         base = frame.payloadBaseAddress
         count = frame.count
         header = frame.header
+        self.calls = calls
         self.frame = consume frame
     }
 

@@ -37,7 +37,7 @@ final class PendingCalls: Sendable {
         let complete: @Sendable (ReplyOutcome) -> Void
     }
 
-    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let entries = Locked<[UInt64: Entry]>([:])
     private let nextCorrelation = Atomic<UInt64>(1)
 
     func makeCorrelation() -> UInt64 { nextCorrelation.wrappingAdd(1, ordering: .relaxed).oldValue }

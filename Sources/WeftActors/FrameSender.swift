@@ -3,9 +3,11 @@ import WeftCore
 /// Writes one message straight into a send reservation; when it does not fit, encodes it
 /// again into a growable buffer and sends it with `send(_:header:)`, which fragments.
 ///
-/// On the connection's own IO thread (a call served there, see `IOThreadExecutor`) the
-/// thread must not wait for send space: a full ring, or a message that needs fragments,
-/// is encoded into a buffer and sent by a detached task instead (the slow path).
+/// Requests: on the connection's own IO thread (a call made there, see `IOThreadExecutor`)
+/// the thread must not wait for send space: a full ring, or a message that needs
+/// fragments, is encoded into a buffer and sent by a detached task instead (the slow
+/// path); elsewhere the caller waits, which is its back-pressure. Replies never wait on
+/// any thread (`sendReply`): what does not go out at once is queued on the connection.
 enum FrameSender {
     static func send(
         on connection: any TransportConnection, header: FrameHeader, deadline: ContinuousClock.Instant,
@@ -17,16 +19,7 @@ enum FrameSender {
             try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
             return
         }
-        var writer = BinaryWriter(fixed: reservation.payload)
-        var fits = true
-        do { try body(&writer) } catch BinaryCodingError.overflow { fits = false }
-        if fits {
-            var frame = header
-            frame.payloadLength = UInt32(writer.count)
-            reservation.commit(frame)
-            return
-        }
-        _ = consume reservation
+        if try encode(into: reservation, header: header, body) { return }
         if onIOThread {
             try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
             return
@@ -36,6 +29,38 @@ enum FrameSender {
         try body(&growable)
         let remaining = deadline - ContinuousClock.now
         try connection.send(growable.bytes, header: header, timeout: remaining > .zero ? remaining : .zero)
+    }
+
+    /// A reply, from any thread, never waiting: written in place when the connection has
+    /// space now and it fits one reservation, else encoded and queued on `calls`, which
+    /// sends it from the IO thread. Returns true when it was queued.
+    static func sendReply(
+        on connection: any TransportConnection, header: FrameHeader, calls: IncomingCalls, preferredReservation: Int,
+        _ body: (inout BinaryWriter) throws -> Void
+    ) throws -> Bool {
+        let first = max(min(connection.maxReservation, preferredReservation), 0)
+        do {
+            if try encode(into: try connection.reserve(capacity: first), header: header, body) { return false }
+        } catch TransportError.wouldBlock {
+            connection.flush()
+        }
+        var growable = BinaryWriter(growable: max(first * 2, 64))
+        defer { growable.deallocate() }
+        try body(&growable)
+        calls.queue([UInt8](growable.bytes), header: header, on: connection)
+        return true
+    }
+
+    /// Encodes into the reservation and commits it; false (nothing sent) when it did not fit.
+    private static func encode(
+        into reservation: consuming SendReservation, header: FrameHeader, _ body: (inout BinaryWriter) throws -> Void
+    ) throws -> Bool {
+        var writer = BinaryWriter(fixed: reservation.payload)
+        do { try body(&writer) } catch BinaryCodingError.overflow { return false }
+        var frame = header
+        frame.payloadLength = UInt32(writer.count)
+        reservation.commit(frame)
+        return true
     }
 
     /// A reservation, or nil when the ring is full and this is the connection's IO thread

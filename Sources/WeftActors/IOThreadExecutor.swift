@@ -21,7 +21,7 @@ public final class IOThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Se
 
     public init(thread: IOThread) { self.thread = thread }
 
-    private static let cache = Mutex<[ObjectIdentifier: WeakExecutor]>([:])
+    private static let cache = Locked<[ObjectIdentifier: WeakExecutor]>([:])
 
     private struct WeakExecutor { weak var executor: IOThreadExecutor? }
 

@@ -1,4 +1,5 @@
 import Synchronization
+import WeftCore
 
 /// The cluster's members: node name → transport address. It starts as a static list (the
 /// same on every node) and may change at run time when a `MembershipProvider` (a seed
@@ -6,10 +7,10 @@ import Synchronization
 /// marked down by hand. Placement reads the live members at every call, so it follows
 /// every change.
 public final class Membership: Sendable {
-    private let table: Mutex<[String: String]>
-    private let down = Mutex<Set<String>>([])
+    private let table: Locked<[String: String]>
+    private let down = Locked<Set<String>>([])
 
-    public init(_ addresses: [String: String]) { table = Mutex(addresses) }
+    public init(_ addresses: [String: String]) { table = Locked(addresses) }
 
     /// Every member's address, down or not.
     public var addresses: [String: String] { table.withLock { $0 } }

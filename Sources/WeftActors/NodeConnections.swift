@@ -8,7 +8,7 @@ final class NodeConnections: Sendable {
         var outgoing: [String: any TransportConnection] = [:]
         var incoming: [ConnectionID: any TransportConnection] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func outgoing(_ node: String) -> (any TransportConnection)? {
         state.withLock { state in

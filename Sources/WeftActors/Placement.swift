@@ -1,4 +1,5 @@
 import Synchronization
+import WeftCore
 
 /// Where a virtual actor of a type is activated.
 public enum PlacementStrategy: Sendable {
@@ -59,7 +60,7 @@ public struct HashRing: Sendable {
 /// Decides the owning node of virtual actors, caching the ring for the current live set.
 final class Placement: Sendable {
     private let membership: Membership
-    private let ring = Mutex<HashRing?>(nil)
+    private let ring = Locked<HashRing?>(nil)
 
     init(membership: Membership) { self.membership = membership }
 

@@ -1,4 +1,5 @@
 import Synchronization
+import WeftCore
 
 /// The types a peer may name on the wire, by mangled name: a call's generic substitutions
 /// and the Codable error a reply carries. A name that arrives is looked up here and nowhere
@@ -7,7 +8,7 @@ import Synchronization
 /// means to exchange (`WeftActorSystem.allowRemoteTypes`); the arguments and results of
 /// distributed methods need no entry, since their types come from the method itself.
 final class RemoteTypes: Sendable {
-    private let types = Mutex<[String: any Any.Type]>([:])
+    private let types = Locked<[String: any Any.Type]>([:])
 
     func allow(_ type: any Any.Type) {
         guard let name = _mangledTypeName(type) else { return }

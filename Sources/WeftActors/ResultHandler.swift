@@ -21,23 +21,23 @@ public final class WeftResultHandler: DistributedTargetInvocationResultHandler, 
 
     public func onReturn<Success: Codable>(value: Success) async throws {
         replied = true
-        try system.sendReply(on: connection, correlation: correlation, isError: false) { writer in
+        try system.sendReply(to: payload, on: connection, isError: false) { writer in
             try BinaryEncoding.encode(value, into: &writer)
         }
     }
 
     public func onReturnVoid() async throws {
         replied = true
-        try system.sendReply(on: connection, correlation: correlation, isError: false) { _ in }
+        try system.sendReply(to: payload, on: connection, isError: false) { _ in }
     }
 
     public func onThrow<Err: Error>(error: Err) async throws {
         replied = true
         if let failure = payload.decodeFailure {
-            system.replyFailure(.badArguments, "\(failure)", on: connection, correlation: correlation)
+            system.replyFailure(.badArguments, "\(failure)", to: payload, on: connection)
             return
         }
-        try system.sendReply(on: connection, correlation: correlation, isError: true) { writer in
+        try system.sendReply(to: payload, on: connection, isError: true) { writer in
             try CallEnvelope.writeError(.thrown, message: "\(error)", error: error, into: &writer)
         }
     }

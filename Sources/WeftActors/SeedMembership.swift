@@ -1,5 +1,6 @@
 import Distributed
 import Synchronization
+import WeftCore
 
 /// Membership through a seed node: a node joins by asking the seed, the seed tells the
 /// other members, a member that leaves tells the seed, and the seed removes members that
@@ -19,7 +20,7 @@ public final class SeedMembership: MembershipProvider, @unchecked Sendable {
     public let heartbeat: Duration
     /// A member that does not answer a ping within this is removed.
     public let heartbeatTimeout: Duration
-    private let state = Mutex<(system: WeftActorSystem?, loop: Task<Void, Never>?)>((nil, nil))
+    private let state = Locked<(system: WeftActorSystem?, loop: Task<Void, Never>?)>((nil, nil))
 
     public init(seed: String, heartbeat: Duration = .milliseconds(500), heartbeatTimeout: Duration = .seconds(1)) {
         self.seed = seed

@@ -10,10 +10,15 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
     private var known = false
     /// The receiving IO thread's executor, when calls are served there (IO thread only).
     private var executor: IOThreadExecutor?
+    /// Calls this connection brought in and has not been answered yet (back-pressure).
+    private(set) var calls: IncomingCalls!
 
     init(system: WeftActorSystem?, node: String?) {
         self.system = system
         self.node = node
+        calls = IncomingCalls(limit: system?.configuration.maxUnansweredCalls ?? 1) { [weak self] payload, connection in
+            self?.serve(payload, on: connection)
+        }
     }
 
     func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
@@ -24,16 +29,7 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
                 known = true
                 system.connections.addIncoming(connection)
             }
-            let payload = CallPayload(frame)
-            guard system.configuration.servesOnIOThreads else {
-                Task { await system.serve(payload, on: connection) }
-                return
-            }
-            let executor = self.executor ?? IOThreadExecutor.for(connection.ioThread)
-            self.executor = executor
-            // Starts at once on this thread and runs until its first suspension (for a call to
-            // an actor bound here: until the method is queued on this thread's executor).
-            Task.immediate(executorPreference: executor) { await system.serve(payload, on: connection) }
+            calls.received(CallPayload(frame, calls: calls), on: connection)
         case .response:
             guard let entry = system.pending.take(frame.header.correlation) else { return }
             let isError = frame.header.flags.contains(.error)
@@ -43,7 +39,22 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// Starts serving a request that `calls` let through (IO thread).
+    private func serve(_ payload: CallPayload, on connection: any TransportConnection) {
+        guard let system else { return }
+        guard system.configuration.servesOnIOThreads else {
+            Task { await system.serve(payload, on: connection) }
+            return
+        }
+        let executor = self.executor ?? IOThreadExecutor.for(connection.ioThread)
+        self.executor = executor
+        // Starts at once on this thread and runs until its first suspension (for a call to
+        // an actor bound here: until the method is queued on this thread's executor).
+        Task.immediate(executorPreference: executor) { await system.serve(payload, on: connection) }
+    }
+
     func closed(_ connection: any TransportConnection, error: TransportError?) {
+        calls.connectionClosed()
         guard let system else { return }
         system.connections.remove(connection)
         let reason = error.map { "\($0)" } ?? "closed by the peer"

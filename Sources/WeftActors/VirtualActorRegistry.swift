@@ -1,5 +1,6 @@
 import Distributed
 import Synchronization
+import WeftCore
 
 /// A virtual actor type known to this node: its wire name, options and factory.
 struct RegisteredType: Sendable {
@@ -18,9 +19,9 @@ final class VirtualActorRegistry: Sendable {
         case activating(Task<Void, any Error>)
         case deactivating(Task<Void, Never>)
     }
-    private let types = Mutex<[String: RegisteredType]>([:])
-    private let typeNames = Mutex<[ObjectIdentifier: String]>([:])
-    private let slots = Mutex<[ActorID: Slot]>([:])
+    private let types = Locked<[String: RegisteredType]>([:])
+    private let typeNames = Locked<[ObjectIdentifier: String]>([:])
+    private let slots = Locked<[ActorID: Slot]>([:])
 
     func register(_ type: RegisteredType) {
         types.withLock { $0[type.name] = type }

@@ -6,11 +6,12 @@ extension WeftActorSystem {
     /// frame in place, runs the method, and replies. Every failure is answered with an error
     /// reply; nothing a caller sends stops the node from serving.
     func serve(_ payload: CallPayload, on connection: any TransportConnection) async {
-        let correlation = payload.header.correlation
+        // However the call ends, it stops counting against its connection once answered.
+        defer { if !payload.replyQueued { payload.calls.answered(on: connection) } }
         let request: CallEnvelope.Request
         do { request = try CallEnvelope.parseRequest(payload.bytes) } catch {
             payload.release()
-            replyFailure(.malformedCall, "\(error)", on: connection, correlation: correlation)
+            replyFailure(.malformedCall, "\(error)", to: payload, on: connection)
             return
         }
         var substitutions: [Any.Type] = []
@@ -20,7 +21,7 @@ extension WeftActorSystem {
                 replyFailure(
                     .badArguments,
                     "generic argument '\(name)' is not a type node '\(self.name)' accepts from peers (allowRemoteTypes)",
-                    on: connection, correlation: correlation)
+                    to: payload, on: connection)
                 return
             }
             substitutions.append(type)
@@ -36,12 +37,12 @@ extension WeftActorSystem {
                     payload.release()
                     replyFailure(
                         .unknownActor, "actor type '\(target.type)' is not registered on node '\(name)'",
-                        on: connection, correlation: correlation)
+                        to: payload, on: connection)
                     return
                 }
                 payload.detach()
                 do { record = try await registry.activate(target, system: self) } catch {
-                    replyFailure(.activationFailed, "\(target): \(error)", on: connection, correlation: correlation)
+                    replyFailure(.activationFailed, "\(target): \(error)", to: payload, on: connection)
                     return
                 }
             }
@@ -49,7 +50,7 @@ extension WeftActorSystem {
         } else {
             guard target.node == name, let local = localInstance(target) else {
                 payload.release()
-                replyFailure(.unknownActor, "no actor \(target) on node '\(name)'", on: connection, correlation: correlation)
+                replyFailure(.unknownActor, "no actor \(target) on node '\(name)'", to: payload, on: connection)
                 return
             }
             instance = local
@@ -61,7 +62,8 @@ extension WeftActorSystem {
         }
         var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions)
         if request.argumentCount == 0 { payload.release() }
-        let handler = WeftResultHandler(system: self, connection: connection, correlation: correlation, payload: payload)
+        let handler = WeftResultHandler(
+            system: self, connection: connection, correlation: payload.header.correlation, payload: payload)
         do {
             if staysOnIOThread(target, connection: connection) {
                 try await execute(on: instance, method: request.method, decoder: &decoder, handler: handler)
@@ -75,7 +77,7 @@ extension WeftActorSystem {
         } catch {
             if !handler.replied {
                 let failure: RemoteFailure = payload.decodeFailure != nil ? .badArguments : .unknownMethod
-                replyFailure(failure, "\(target) \(request.method): \(error)", on: connection, correlation: correlation)
+                replyFailure(failure, "\(target) \(request.method): \(error)", to: payload, on: connection)
             }
         }
         payload.release()
@@ -98,23 +100,29 @@ extension WeftActorSystem {
             on: actor, target: RemoteCallTarget(method), invocationDecoder: &decoder, handler: handler)
     }
 
-    func replyFailure(_ failure: RemoteFailure, _ message: String, on connection: any TransportConnection, correlation: UInt64) {
+    func replyFailure(
+        _ failure: RemoteFailure, _ message: String, to payload: CallPayload, on connection: any TransportConnection
+    ) {
         do {
-            try sendReply(on: connection, correlation: correlation, isError: true) { writer in
+            try sendReply(to: payload, on: connection, isError: true) { writer in
                 try CallEnvelope.writeError(failure, message: message, into: &writer)
             }
         } catch {
-            logger.warning("could not answer call \(correlation) with \(failure): \(error)")
+            logger.warning("could not answer call \(payload.header.correlation) with \(failure): \(error)")
         }
     }
 
+    /// Replies to the call `payload` brought, never waiting for send space (see `IncomingCalls`).
     func sendReply(
-        on connection: any TransportConnection, correlation: UInt64, isError: Bool, _ body: (inout BinaryWriter) throws -> Void
+        to payload: CallPayload, on connection: any TransportConnection, isError: Bool,
+        _ body: (inout BinaryWriter) throws -> Void
     ) throws {
-        try FrameSender.send(
-            on: connection,
-            header: FrameHeader(kind: .response, flags: isError ? .error : [], correlation: correlation),
-            deadline: ContinuousClock.now + configuration.callTimeout,
+        let header = FrameHeader(kind: .response, flags: isError ? .error : [], correlation: payload.header.correlation)
+        if try FrameSender.sendReply(
+            on: connection, header: header, calls: payload.calls,
             preferredReservation: configuration.preferredReservation, body)
+        {
+            payload.replyQueued = true
+        }
     }
 }

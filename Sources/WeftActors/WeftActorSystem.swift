@@ -20,10 +20,15 @@ public struct WeftActorSystemConfiguration: Sendable {
     /// (`IOThreadExecutor`): a call to an actor bound to that thread then runs without a
     /// thread hop. Off: every call starts on Swift's global executor.
     public var servesOnIOThreads: Bool
+    /// Calls one connection may have in progress here (received, reply not yet handed to
+    /// the connection). At the bound the connection reads nothing more until one is
+    /// answered: a peer that never reads its replies stalls alone, in bounded memory.
+    public var maxUnansweredCalls: Int
 
     public init(
         node: String, membership: Membership, callTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(300),
-        tick: Duration = .milliseconds(10), preferredReservation: Int = 4096, servesOnIOThreads: Bool = true
+        tick: Duration = .milliseconds(10), preferredReservation: Int = 4096, servesOnIOThreads: Bool = true,
+        maxUnansweredCalls: Int = 256
     ) {
         self.node = node
         self.membership = membership
@@ -32,6 +37,7 @@ public struct WeftActorSystemConfiguration: Sendable {
         self.tick = tick
         self.preferredReservation = preferredReservation
         self.servesOnIOThreads = servesOnIOThreads
+        self.maxUnansweredCalls = maxUnansweredCalls
     }
 }
 
@@ -60,13 +66,13 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     let remoteTypes = RemoteTypes()
     let placement: Placement
     let connections = NodeConnections()
-    private let localActors = Mutex<[ActorID: LocalActorEntry]>([:])
+    private let localActors = Locked<[ActorID: LocalActorEntry]>([:])
     private let nextInstance = Atomic<UInt64>(1)
-    private let listener: Mutex<(any TransportListener)?>
-    private let ticker = Mutex<Task<Void, Never>?>(nil)
+    private let listener: Locked<(any TransportListener)?>
+    private let ticker = Locked<Task<Void, Never>?>(nil)
     let isShutDown = Atomic<Bool>(false)
     /// Actors bound to an IO thread (`bind(_:to:)`), for their `unownedExecutor`.
-    let boundExecutors = Mutex<[ActorID: IOThreadExecutor]>([:])
+    let boundExecutors = Locked<[ActorID: IOThreadExecutor]>([:])
 
     struct LocalActorEntry {
         weak var instance: (any DistributedActor)?
@@ -83,7 +89,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
         self.transport = transport
         self.logger = logger
         placement = Placement(membership: configuration.membership)
-        listener = Mutex(nil)
+        listener = Locked(nil)
         let accepted = try transport.listen(at: address, options: ConnectionOptions(concurrentSenders: true)) { [weak self] _ in
             SystemConnectionHandler(system: self, node: nil)
         }

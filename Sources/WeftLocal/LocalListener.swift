@@ -26,7 +26,7 @@ public final class LocalListener: TransportListener, @unchecked Sendable {
 
 /// The process-wide table of local listeners by name.
 enum LocalDirectory {
-    private static let listeners = Mutex<[String: LocalListener]>([:])
+    private static let listeners = Locked<[String: LocalListener]>([:])
 
     static func register(_ listener: LocalListener) throws(TransportError) {
         let added = listeners.withLock { table -> Bool in

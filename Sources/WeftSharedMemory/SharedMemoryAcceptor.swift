@@ -116,9 +116,10 @@ final class SharedMemoryAcceptor: IOSource {
         connection.quotaPlace = place.take()
         cleanup.keepAll()
         let logger = context.logger
-        connectionThread.execute {
+        let started = connectionThread.execute {
             do { try connection.start() } catch { logger.error("shm connection \(connection.id): \(error)") }
         }
+        if !started { connection.discardIfNeverStarted() }
         onFinish(self)
     }
 

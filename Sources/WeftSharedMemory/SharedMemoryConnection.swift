@@ -28,6 +28,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
 
     // IO-thread state.
     private var registration: IORegistration?
+    /// Torn down: the handler heard `closed`. The registration outlives this while the handler
+    /// still holds a frame (see `finish`), so the connection outlives its frames.
+    private var finished = false
     /// Behind a pointer, like the rings: the handler runs inside `deliver`, and a stored
     /// property mutated across that call would cost a dynamic exclusivity check per frame.
     private let delivery: UnsafeMutablePointer<InOrderDelivery>
@@ -90,8 +93,16 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         producer.deallocate()
         consumer.deinitialize(count: 1)
         consumer.deallocate()
-        delivery.deinitialize(count: 1)
-        delivery.deallocate()
+        // Reached with a frame still held only when the IO thread stopped before the handler
+        // released it: the frame keeps the delivery state and the mapping it points into.
+        if delivery.pointee.leaveMemoryToHeldFrames() {
+            _ = Unmanaged.passRetained(region)
+        } else {
+            delivery.deinitialize(count: 1)
+            delivery.deallocate()
+        }
+        // Closed last: a sender that reserved before the close may still signal it at commit.
+        Glibc.close(descriptors.peerWake)
     }
 
     public var isClosed: Bool { state.load(ordering: .relaxed) != State.open.rawValue }
@@ -99,16 +110,30 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     /// True when `pointer` lies in the shared mapping (zero-copy proof for tests).
     public func isInSharedMemory(_ pointer: UnsafeRawPointer) -> Bool { region.contains(pointer) }
 
-    /// Registers with the IO thread; call on that thread.
+    /// Registers with the IO thread; call on that thread. From here on the connection owns its
+    /// descriptors: a failure closes them (and the handler is not told: it never started).
     func start() throws(SystemError) {
         let registration = ioThread.register(self, pollsMemory: true)
         self.registration = registration
-        try ioThread.watch(descriptors.ownWake, events: .readable, for: registration, token: Token.wake, pollWhileSpinning: false)
-        try ioThread.watch(
-            descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess, pollWhileSpinning: false)
-        try ioThread.watch(
-            descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket, pollWhileSpinning: false
-        )
+        do {
+            try ioThread.watch(
+                descriptors.ownWake, events: .readable, for: registration, token: Token.wake, pollWhileSpinning: false)
+            try ioThread.watch(
+                descriptors.peerProcess, events: .readable, for: registration, token: Token.peerProcess,
+                pollWhileSpinning: false)
+            try ioThread.watch(
+                descriptors.socket, events: [.readable, .peerHangup], for: registration, token: Token.socket,
+                pollWhileSpinning: false)
+        } catch {
+            finished = true
+            state.store(State.closed.rawValue, ordering: .releasing)
+            for descriptor in [descriptors.ownWake, descriptors.peerProcess, descriptors.socket] {
+                ioThread.unwatch(descriptor, pollWhileSpinning: false)
+                Glibc.close(descriptor)
+            }
+            _ = endLingering()
+            throw error
+        }
         if !liveness.isOff {
             ioThread.startTicking(registration, every: liveness.tickPeriod)
             liveness.heard(at: ioThread.now)
@@ -117,10 +142,19 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         }
     }
 
+    /// Closes the descriptors of a connection whose `start` never ran (its IO thread had
+    /// stopped); no other thread can reach it then.
+    func discardIfNeverStarted() {
+        guard registration == nil, !finished else { return }
+        finished = true
+        state.store(State.closed.rawValue, ordering: .releasing)
+        for descriptor in [descriptors.ownWake, descriptors.peerProcess, descriptors.socket] { Glibc.close(descriptor) }
+    }
+
     /// Heartbeats through the control page (a store, no frame and no system call) and the
     /// idle time-out: a peer whose count stops moving is hung or stopped (IO thread).
     public func tick(now: UInt64) {
-        guard registration != nil else { return }
+        guard !finished else { return }
         let beats = cweft_load_acquire_u64(peerHeartbeats)
         if beats != peerHeartbeatsSeen {
             peerHeartbeatsSeen = beats
@@ -194,6 +228,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         case .released(let end): consumer.pointee.consume(upTo: end)
         case .ready: break
         }
+        if finished { return endLingering() }
         var work = 0
         loop: while work < 256 {
             switch consumer.pointee.peek(limits: limits) {
@@ -269,22 +304,33 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
 
     // MARK: Closing
 
-    /// Sends a close frame after everything committed so far, then tears down.
+    /// Sends a close frame after everything committed so far, then tears down. Both happen
+    /// on the IO thread: on a single-sender connection the handler's replies are written
+    /// there, and the close frame must not race them for the ring.
     public func close() {
         guard
             state.compareExchange(
                 expected: State.open.rawValue, desired: State.closing.rawValue, ordering: .acquiringAndReleasing
             ).exchanged
         else { return }
+        if ioThread.isCurrent {
+            closeOnIOThread()
+        } else {
+            ioThread.execute { [self] in closeOnIOThread() }
+        }
+    }
+
+    private func closeOnIOThread() {
+        guard !finished else { return }
         sendCloseFrame(reason: nil)
-        ioThread.execute { [self] in finish(error: nil, notifyPeer: false) }
+        finish(error: nil, notifyPeer: false)
     }
 
     /// The peer's process or socket went away: deliver what it committed, then report.
     private func peerGone(_ why: String) {
-        guard registration != nil else { return }
+        guard !finished else { return }
         while isOpen && !delivery.pointee.isHolding && poll() > 0 {}
-        if registration != nil { finish(error: .peerLost(why), notifyPeer: false) }
+        if !finished { finish(error: .peerLost(why), notifyPeer: false) }
     }
 
     private func fail(_ error: TransportError) {
@@ -305,9 +351,15 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     }
 
     /// Tears down on the IO thread; the handler hears `closed` exactly once.
+    ///
+    /// Ownership: a `ReceivedFrame` points into the ring and at the delivery's release cursor
+    /// without a reference. While the handler holds one, the connection stays registered
+    /// (the IO thread's reference keeps it alive) and `poll` waits for the release; only then
+    /// does it deregister and let the shared pages go. No per-frame cost: a held frame already
+    /// pauses delivery.
     private func finish(error: TransportError?, notifyPeer: Bool) {
-        guard let registration else { return }
-        self.registration = nil
+        guard !finished, let registration else { return }
+        finished = true
         // The reason travels in a close frame only where the send side has a lock to take:
         // on a single-sender connection the application's thread owns the producer, and the
         // peer learns of the close from the setup socket instead.
@@ -318,16 +370,24 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         ioThread.unwatch(descriptors.ownWake, pollWhileSpinning: false)
         ioThread.unwatch(descriptors.peerProcess, pollWhileSpinning: false)
         ioThread.unwatch(descriptors.socket, pollWhileSpinning: false)
-        ioThread.deregister(registration)
+        ioThread.stopTicking(registration)
         Glibc.close(descriptors.socket)
         Glibc.close(descriptors.ownWake)
-        Glibc.close(descriptors.peerWake)
         Glibc.close(descriptors.peerProcess)
         quotaPlace = nil
         handler.closed(self, error: error)
-        // The shared pages go now; the addresses stay valid until the connection itself goes,
-        // so a sender racing this close, or a frame still held, never touches unmapped memory.
-        if !delivery.pointee.isHolding { region.detach() }
+        if !delivery.pointee.isHolding { _ = endLingering() }
+    }
+
+    /// The last held frame is released (or none was): stop polling and let the shared pages
+    /// go. The addresses stay valid (private pages) until the connection itself goes, so a
+    /// sender that reserved before the close never touches unmapped memory.
+    private func endLingering() -> Int {
+        guard let registration else { return 0 }
+        self.registration = nil
+        ioThread.deregister(registration)
+        region.detach()
+        return 1
     }
 }
 

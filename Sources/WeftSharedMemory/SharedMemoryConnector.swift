@@ -86,8 +86,12 @@ struct SharedMemoryConnector {
             region: region, sendRing: 0, peerMode: region.mode(ofConnector: false),
             descriptors: .init(socket: socket, ownWake: ownWake, peerWake: reply.fds[0], peerProcess: pidfd),
             thread: thread, context: context, options: options, handler: handler)
-        do { try thread.submitAndWait { () throws(SystemError) in try connection.start() } } catch { throw .system(error) }
+        // The connection owns the descriptors now, whether or not it starts.
         cleanup.keepAll()
+        do { try thread.submitAndWait { () throws(SystemError) in try connection.start() } } catch {
+            connection.discardIfNeverStarted()
+            throw .system(error)
+        }
         return connection
     }
 

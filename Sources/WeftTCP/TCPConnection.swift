@@ -62,7 +62,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     let closeTimeout: UInt64
     let sendLock: SendSideLock?
     let phase: Atomic<UInt8>
-    let closeMessage = Mutex<String>("")
+    let closeMessage = Locked<String>("")
 
     // Owned by the IO thread.
     var registration: IORegistration?

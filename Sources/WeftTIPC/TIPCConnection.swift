@@ -46,7 +46,7 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
     let closeTimeout: UInt64
     let sendLock: SendSideLock?
     let phase: Atomic<UInt8>
-    let closeMessage = Mutex<String>("")
+    let closeMessage = Locked<String>("")
 
     // Owned by the IO thread.
     var registration: IORegistration?
@@ -171,10 +171,10 @@ public final class TIPCConnection: TransportConnection, IOSource, @unchecked Sen
         batchEnds.deallocate()
         slotBases.deallocate()
         slotLengths.deallocate()
-        // A handler may still hold the last frame, which points into a slot: leave the
-        // slots to it rather than free memory a frame can read (rare: a connection dropped
-        // while its last frame was never released).
-        if !delivery.isHolding { NodeLocalMemory.deallocate(slotMemory, byteCount: slotStride * slotCount) }
+        // A handler may still hold the last frame, which points into a slot and at the
+        // delivery's release cursor: leave both to it rather than free memory a frame can
+        // read or write (rare: a connection dropped while its last frame was never released).
+        if !delivery.leaveMemoryToHeldFrames() { NodeLocalMemory.deallocate(slotMemory, byteCount: slotStride * slotCount) }
     }
 
     /// One reservation holds at most one TIPC message's payload (and half the ring).

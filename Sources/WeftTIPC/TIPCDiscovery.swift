@@ -12,7 +12,7 @@ public final class TIPCDiscovery: PeerDiscovery, IOSource, @unchecked Sendable {
     let serviceType: UInt32
     let ioThread: IOThread
     let logger: Logger
-    private let state = Mutex<(fd: Int32, report: (@Sendable (DiscoveryEvent) -> Void)?)>((-1, nil))
+    private let state = Locked<(fd: Int32, report: (@Sendable (DiscoveryEvent) -> Void)?)>((-1, nil))
     // IO thread.
     private var registration: IORegistration?
     /// Publishing sockets per address: a peer is up while at least one publishes it.

@@ -51,7 +51,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     let closeTimeout: UInt64
     let sendLock: SendSideLock?
     let phase: Atomic<UInt8>
-    let closeMessage = Mutex<String>("")
+    let closeMessage = Locked<String>("")
 
     // Owned by the IO thread.
     var registration: IORegistration?
@@ -215,7 +215,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         completions.deallocate()
         // A handler that still holds a frame points into the chunk and the delivery state:
         // both are left to it (rare: the connection is gone and its last frame never released).
-        if !delivery.pointee.isHolding {
+        if !delivery.pointee.leaveMemoryToHeldFrames() {
             device.pool.give(chunk)
             delivery.deinitialize(count: 1)
             delivery.deallocate()

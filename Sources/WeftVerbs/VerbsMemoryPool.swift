@@ -37,7 +37,7 @@ final class VerbsMemoryPool: @unchecked Sendable {
     private let deviceName: String
     /// The NUMA node slabs come from (the plan's, docs/numa.md); nil: first touch decides.
     private let memoryNode: Int?
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(
         pd: UnsafeMutablePointer<ibv_pd>, deviceName: String, chunkBytes: Int, chunksPerSlab: Int = 2,

@@ -18,6 +18,8 @@ final class OffThreadSender: @unchecked Sendable {
 
     /// True while earlier messages still wait here: later ones must queue behind them.
     var mustQueue: Bool { pending.value.load(ordering: .acquiring) > 0 }
+    /// Messages waiting here now.
+    var queued: Int { pending.value.load(ordering: .acquiring) }
 
     /// Sends `payload` as one message with `header` from the worker; `failed` runs there on error.
     func send(

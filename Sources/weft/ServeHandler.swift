@@ -24,9 +24,11 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     private var rateCorrelation: UInt64 = 0
     /// Replies larger than one reservation (and those queued behind them).
     private let offThread = OffThreadSender()
-
-    /// How long the IO thread may wait for send space before it gives up on the connection.
-    private static let sendSpaceTimeoutNanoseconds: UInt64 = 5_000_000_000
+    /// The reply that met back-pressure (the peer does not read), retried on the IO thread.
+    /// An echo keeps its request frame held meanwhile, which stops this connection reading:
+    /// the peer stalls on its own connection, memory stays bounded, and the IO thread goes on
+    /// serving every other connection.
+    private var blocked: BlockedReply?
 
     init(peer: PeerInfo, statistics: ServeStatistics, logger: Logger) {
         self.peer = peer
@@ -61,6 +63,8 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func closed(_ connection: any TransportConnection, error: TransportError?) {
+        if case .echo(let request)? = blocked { request.release() }
+        blocked = nil
         statistics.requests.add(requests, ordering: .relaxed)
         statistics.dataFrames.add(dataFrames, ordering: .relaxed)
         if let error {
@@ -71,30 +75,33 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     private func echo(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
-        let header = frame.header
-        let length = frame.count
+        if answer(frame.header, payload: frame.payloadBaseAddress, on: connection) { return }
+        // Rare (the peer does not read): only then is the frame boxed to be kept.
+        wait(.echo(HeldRequest(frame)), on: connection)
+    }
+
+    /// Echoes a request if the connection takes it now; false on back-pressure (true too when
+    /// the connection failed: the request is then let go).
+    private func answer(_ request: FrameHeader, payload: UnsafeRawPointer, on connection: any TransportConnection) -> Bool {
+        let length = Int(request.payloadLength)
         if length > connection.maxReservation || offThread.mustQueue {
-            let copy = frame.payloadBytes()
-            frame.release()
+            let response = FrameHeader(kind: .response, channel: request.channel, correlation: request.correlation)
+            // Copies wait there for space: a few at most, then this connection waits too.
+            guard offThread.queued < Self.maxRepliesOffThread else { return false }
             let peer = self.peer
             let logger = self.logger
-            offThread.send(
-                copy, header: FrameHeader(kind: .response, channel: header.channel, correlation: header.correlation),
-                on: connection
-            ) { error in
-                logger.warning("cannot answer \(peer): \(error)")
+            offThread.send(Array(UnsafeRawBufferPointer(start: payload, count: length)), header: response, on: connection) {
+                error in logger.warning("cannot answer \(peer): \(error)")
             }
-            return
+            return true
         }
-        guard let reservation = reserve(length, on: connection) else { return }
-        if length > 0 {
-            let destination = reservation.payload.baseAddress!
-            frame.withPayload { destination.copyMemory(from: $0.baseAddress!, byteCount: length) }
-        }
-        frame.release()
-        reservation.commit(
-            kind: .response, length: length, channel: header.channel, correlation: header.correlation)
+        guard let reservation = reserve(length, on: connection) else { return connection.isClosed }
+        if length > 0 { reservation.payload.baseAddress!.copyMemory(from: payload, byteCount: length) }
+        reservation.commit(kind: .response, length: length, channel: request.channel, correlation: request.correlation)
+        return true
     }
+
+    private static let maxRepliesOffThread = 4
 
     private func startRate(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
         guard let expected = frame.withPayload({ BenchProtocol.loadCount(from: $0) }) else {
@@ -122,34 +129,73 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
             ) { error in logger.warning("cannot finish the rate run: \(error)") }
             return
         }
-        guard let reservation = reserve(8, on: connection) else { return }
-        BenchProtocol.storeCount(rateReceived, into: reservation.payload)
-        reservation.commit(
-            kind: .response, length: 8, channel: BenchProtocol.rateChannel, correlation: rateCorrelation)
-    }
-
-    /// Reserves on the IO thread. On back-pressure it pushes out what is pending and waits
-    /// briefly; a peer that stops draining for the whole timeout loses its connection.
-    private func reserve(_ capacity: Int, on connection: any TransportConnection) -> SendReservation? {
-        var backoff = Backoff()
-        var deadline: UInt64 = 0
-        while true {
-            do throws(TransportError) {
-                return try connection.reserve(capacity: capacity)
-            } catch .wouldBlock {
-                connection.flush()
-                let now = monotonicNanoseconds()
-                if deadline == 0 { deadline = now + Self.sendSpaceTimeoutNanoseconds }
-                if now >= deadline {
-                    logger.error("\(peer) stopped draining its connection; closing it")
-                    connection.close()
-                    return nil
-                }
-                backoff.pause()
-            } catch {
-                logger.warning("cannot answer \(peer): \(error)")
-                return nil
-            }
+        if !answerCount(rateReceived, correlation: rateCorrelation, on: connection) {
+            wait(.count(rateReceived, correlation: rateCorrelation), on: connection)
         }
     }
+
+    private func answerCount(_ count: UInt64, correlation: UInt64, on connection: any TransportConnection) -> Bool {
+        guard let reservation = reserve(8, on: connection) else { return connection.isClosed }
+        BenchProtocol.storeCount(count, into: reservation.payload)
+        reservation.commit(kind: .response, length: 8, channel: BenchProtocol.rateChannel, correlation: correlation)
+        return true
+    }
+
+    /// Reserves on the IO thread without waiting: nil on back-pressure (after pushing out
+    /// what is pending), or when the connection failed (then the request is let go).
+    private func reserve(_ capacity: Int, on connection: any TransportConnection) -> SendReservation? {
+        do throws(TransportError) {
+            return try connection.reserve(capacity: capacity)
+        } catch .wouldBlock {
+            connection.flush()
+            return nil
+        } catch {
+            logger.warning("cannot answer \(peer): \(error)")
+            return nil
+        }
+    }
+
+    /// Keeps the reply and tries again from the IO thread, about every millisecond.
+    private func wait(_ reply: BlockedReply, on connection: any TransportConnection) {
+        if blocked == nil { logger.debug("\(peer) does not read its replies; its connection waits") }
+        blocked = reply
+        connection.ioThread.retryLater { [self] in retryBlocked(on: connection) }
+    }
+
+    private func retryBlocked(on connection: any TransportConnection) {
+        guard let reply = blocked else { return }
+        let done: Bool
+        switch reply {
+        case .echo(let request): done = request.isReleased || answer(request.header, payload: request.payload, on: connection)
+        case .count(let count, let correlation): done = answerCount(count, correlation: correlation, on: connection)
+        }
+        if done || connection.isClosed {
+            if case .echo(let request) = reply { request.release() }
+            blocked = nil
+        } else {
+            connection.ioThread.retryLater { [self] in retryBlocked(on: connection) }
+        }
+    }
+}
+
+/// A reply waiting for send space.
+private enum BlockedReply {
+    case echo(HeldRequest)
+    case count(UInt64, correlation: UInt64)
+}
+
+/// A request frame kept unreleased while its reply waits: holding it pauses the connection.
+private final class HeldRequest {
+    private var frame: ReceivedFrame?
+    let header: FrameHeader
+    let payload: UnsafeRawPointer
+
+    init(_ frame: consuming ReceivedFrame) {
+        header = frame.header
+        payload = frame.payloadBaseAddress
+        self.frame = consume frame
+    }
+
+    var isReleased: Bool { frame == nil }
+    func release() { frame = nil }
 }

@@ -21,7 +21,8 @@ final class ActorCluster: @unchecked Sendable {
     /// `extra`: members that are in the list but never started (down nodes).
     init(
         _ names: [String], medium: Medium = .local, extra: [String: String] = [:], callTimeout: Duration = .seconds(10),
-        idleTimeout: Duration = .seconds(300), allowOops: Bool = true, configure: (WeftActorSystem) -> Void = { _ in }
+        idleTimeout: Duration = .seconds(300), maxUnansweredCalls: Int = 256, allowOops: Bool = true,
+        configure: (WeftActorSystem) -> Void = { _ in }
     ) throws {
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var addresses = extra
@@ -50,7 +51,8 @@ final class ActorCluster: @unchecked Sendable {
                 }
             let system = try WeftActorSystem(
                 WeftActorSystemConfiguration(
-                    node: name, membership: membership, callTimeout: callTimeout, idleTimeout: idleTimeout),
+                    node: name, membership: membership, callTimeout: callTimeout, idleTimeout: idleTimeout,
+                    maxUnansweredCalls: maxUnansweredCalls),
                 transport: transport, logger: logger)
             if allowOops { system.allowRemoteTypes(Oops.self) }
             configure(system)

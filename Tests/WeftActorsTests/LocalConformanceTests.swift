@@ -36,7 +36,7 @@ struct LocalSubject: ConformanceSubject {
         let harness = try ConformanceHarness(subject)
         defer { harness.shutdown() }
         let received = CollectingHandler()
-        let inside = Mutex(0)
+        let inside = Locked(0)
         received.inspect = { frame, connection in
             if (connection as! LocalConnection).isInReceiveRing(frame.payloadBaseAddress) { inside.withLock { $0 += 1 } }
         }

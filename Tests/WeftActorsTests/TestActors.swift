@@ -1,6 +1,7 @@
 import Distributed
 import Synchronization
 import WeftActors
+import WeftCore
 
 struct Inner: Codable, Equatable, Sendable {
     var id: UInt16
@@ -62,7 +63,7 @@ enum Lifecycle {
         var live = 0
     }
 
-    private static let byKey = Mutex<[String: Counts]>([:])
+    private static let byKey = Locked<[String: Counts]>([:])
 
     static func counts(_ key: String) -> Counts { byKey.withLock { $0[key] ?? Counts() } }
 

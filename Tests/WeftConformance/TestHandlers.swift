@@ -20,12 +20,12 @@ public final class CollectingHandler: ConnectionHandler, @unchecked Sendable {
         var closed: [ConnectionID: TransportError?] = [:]
         var connections: [any TransportConnection] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Runs on the IO thread for each frame before it is recorded (may inspect the in-place view).
     public var inspect: (@Sendable (borrowing ReceivedFrame, any TransportConnection) -> Void)?
     /// While true, the handler records the first frame it is given and keeps it unreleased.
     public let hold = Atomic<Bool>(false)
-    private let heldFrames = Mutex<[ReceivedFrameBox]>([])
+    private let heldFrames = Locked<[ReceivedFrameBox]>([])
 
     public init() {}
 

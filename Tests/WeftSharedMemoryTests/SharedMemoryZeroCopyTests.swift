@@ -12,7 +12,7 @@ import WeftCore
         let harness = try ConformanceHarness(SharedMemorySubject())
         defer { harness.shutdown() }
         let received = CollectingHandler()
-        let inRing = Mutex<[Bool]>([])
+        let inRing = Locked<[Bool]>([])
         received.inspect = { frame, connection in
             let shm = connection as! SharedMemoryConnection
             inRing.withLock { $0.append(shm.isInSharedMemory(frame.payloadBaseAddress)) }

@@ -71,7 +71,7 @@ final class TCPPair: @unchecked Sendable {
 
 /// Log lines, kept for checks ("the acceptor logs why it closed").
 final class TCPCapturedLog: @unchecked Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
 
     var logger: Logger {
         var logger = Logger(label: "weft.test.server") { _ in TCPCapturingLogHandler(sink: self) }

@@ -140,7 +140,7 @@ extension TCPTests {
             let pair = try TCPPair(configuration: TCPConfiguration(receiveBufferBytes: 16 << 10))
             defer { pair.shutdown() }
             let received = CollectingHandler()
-            let capacities = Mutex<[Int]>([])
+            let capacities = Locked<[Int]>([])
             received.inspect = { _, connection in
                 let capacity = (connection as! TCPConnection).receiveCapacity
                 capacities.withLock { $0.append(capacity) }

@@ -46,3 +46,15 @@ int cweft_get_current_thread_affinity(int *cpus, int max) {
 int cweft_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
+
+// Weak: defined only when the ThreadSanitizer runtime is linked in.
+extern void __tsan_acquire(void *address) __attribute__((weak));
+extern void __tsan_release(void *address) __attribute__((weak));
+
+void cweft_tsan_acquire(void *address) {
+    if (__tsan_acquire) __tsan_acquire(address);
+}
+
+void cweft_tsan_release(void *address) {
+    if (__tsan_release) __tsan_release(address);
+}

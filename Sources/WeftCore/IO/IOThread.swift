@@ -49,17 +49,21 @@ public final class IOThread: @unchecked Sendable {
     private var tickers: [Int: (source: IOSource, period: UInt64)] = [:]
     private var tickPeriod: UInt64 = 0
     private var nextTick: UInt64 = 0
+    /// Work that could not go on yet (a reply waiting for send space), run again about a
+    /// millisecond later (see `retryLater`); the thread may sleep meanwhile.
+    private var retries: [() -> Void] = []
+    private var retriesDue: UInt64 = 0
     private let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
     private let eventBits = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
     // Shared with other threads.
-    private let jobs = Mutex(JobQueue())
+    private let jobs = Locked(JobQueue())
     private let hasJobs = Atomic<Bool>(false)
     private let sleeping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(true)
     private let threadID = Atomic<UInt>(0)
     /// The errno of a failed pinning, written before `threadID` is published.
     private let pinningErrno = Atomic<Int32>(0)
-    private let finished = Mutex<Bool>(false)
+    private let finished = Locked<Bool>(false)
     private var handle: pthread_t = 0
 
     /// Starts the thread pinned to `cpu` (nil: not pinned).
@@ -155,7 +159,7 @@ public final class IOThread: @unchecked Sendable {
         _ job: @escaping @Sendable () throws(E) -> T
     ) -> Result<Result<T, E>, IOThreadStopped> {
         if isCurrent { return .success(Result(catching: job)) }
-        let box = Mutex<Result<T, E>?>(nil)
+        let box = Locked<Result<T, E>?>(nil)
         let done = DispatchSemaphoreLite()
         let accepted = execute {
             let result: Result<T, E>
@@ -230,6 +234,28 @@ public final class IOThread: @unchecked Sendable {
             tickPeriod = period
             nextTick = now &+ period
         }
+    }
+
+    /// Runs `job` on this thread again in about a millisecond, without waiting here: how a
+    /// handler on this thread that met back-pressure (`wouldBlock`) tries again while the
+    /// thread serves everything else. The job may call `retryLater` again. IO thread only.
+    package func retryLater(_ job: @escaping () -> Void) {
+        precondition(isCurrent, "retry on the IO thread")
+        if retries.isEmpty { retriesDue = cweft_coarse_now_ns() &+ Self.retryDelay }
+        retries.append(job)
+    }
+
+    private static let retryDelay: UInt64 = 1_000_000
+
+    /// Retries do not count as work: a connection stalled by its peer must not keep this
+    /// thread from sleeping between attempts.
+    private func runRetriesIfDue() {
+        now = cweft_coarse_now_ns()
+        guard now >= retriesDue else { return }
+        let due = retries
+        retries.removeAll(keepingCapacity: true)
+        retriesDue = now &+ Self.retryDelay
+        for job in due { job() }
     }
 
     /// Ticks every ticking source once its period passed (sources may stop ticking meanwhile).
@@ -336,6 +362,7 @@ public final class IOThread: @unchecked Sendable {
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
             work &+= MemoryPollList.pollAll(pollList)
             if tickPeriod != 0 { tickIfDue() }
+            if !retries.isEmpty { runRetriesIfDue() }
             turn &+= 1
             if descriptorsPolledWhileSpinning.pointee > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
             if !dirtySlots.isEmpty { flushDirty() }
@@ -364,6 +391,14 @@ public final class IOThread: @unchecked Sendable {
         // From here on `execute` refuses jobs; those accepted before still run.
         jobs.withLock { $0.isClosed = true }
         _ = runJobs()
+        // A stopped thread lets its sources go (their memory with them, or left to frames
+        // their handlers still hold).
+        retries.removeAll()
+        tickers.removeAll()
+        memoryPollers.removeAll()
+        pollBoxes.removeAll()
+        retiredThisTurn.removeAll()
+        slots.removeAll()
         finished.withLock { $0 = true }
     }
 
@@ -417,6 +452,12 @@ public final class IOThread: @unchecked Sendable {
             case .busy: busy = true
             case .pollAgain(let ms): timeout = timeout < 0 ? ms : min(timeout, ms)
             }
+        }
+        if !retries.isEmpty {
+            let current = cweft_coarse_now_ns()
+            let untilRetry = Int32(clamping: retriesDue > current ? (retriesDue - current) / 1_000_000 + 1 : 0)
+            timeout = timeout < 0 ? untilRetry : min(timeout, untilRetry)
+            if untilRetry == 0 { busy = true }
         }
         if tickPeriod != 0 {
             // Sleep no later than the next tick.

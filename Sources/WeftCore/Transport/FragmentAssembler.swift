@@ -86,6 +86,13 @@ package struct FragmentAssembler: ~Copyable {
         release()
     }
 
+    /// The connection goes while its last assembled message is still held: the buffer stays
+    /// with that message (and counted in the process's pool) instead of being freed under it.
+    package mutating func leaveBufferToHeldMessage() {
+        buffer = nil
+        capacity = 0
+    }
+
     private mutating func release() {
         guard let buffer else { return }
         buffer.deallocate()

@@ -37,14 +37,19 @@ package enum FragmentingSender {
                 throw .closed(reason: "a \(payload.count)-byte message could not be finished (\(error)); connection closed")
             }
             copy(UnsafeRawBufferPointer(rebasing: payload[offset..<(offset + length)]), into: &reservation)
-            var fragment = header
-            fragment.payloadLength = UInt32(length)
-            fragment.messageLength = UInt32(payload.count)
-            fragment.flags.insert(.fragment)
-            if offset + length < payload.count { fragment.flags.insert(.moreFragments) }
-            reservation.commit(fragment)
+            reservation.commit(fragment(of: header, length: length, at: offset, total: payload.count))
             offset += length
         }
+    }
+
+    /// The header of the fragment that carries `length` bytes at `offset` of a `total`-byte message.
+    public static func fragment(of header: FrameHeader, length: Int, at offset: Int, total: Int) -> FrameHeader {
+        var fragment = header
+        fragment.payloadLength = UInt32(length)
+        fragment.messageLength = UInt32(total)
+        fragment.flags.insert(.fragment)
+        if offset + length < total { fragment.flags.insert(.moreFragments) }
+        return fragment
     }
 
     private static func copy(_ bytes: UnsafeRawBufferPointer, into reservation: inout SendReservation) {

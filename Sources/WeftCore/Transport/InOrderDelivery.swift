@@ -40,6 +40,22 @@ package struct InOrderDelivery: ~Copyable {
     /// True while the handler holds a frame (the IO thread must poll to notice its release).
     @inlinable public var isHolding: Bool { heldEnd != 0 || assembledHeld }
 
+    /// Called as the connection itself goes: true when its handler still holds a frame. The
+    /// frame keeps what it points at (its release cursor, an assembled message's buffer), and
+    /// the transport must leave its receive memory to it too: a small leak, never a write to
+    /// freed memory. Transports that keep a connection alive until its frames are released
+    /// (shm) reach this only when their IO thread stopped first.
+    package mutating func leaveMemoryToHeldFrames() -> Bool {
+        for _ in 0..<2 where isHolding { _ = resume() }
+        guard isHolding else { return false }
+        _ = Unmanaged.passRetained(cursor)
+        if assembledHeld {
+            _ = Unmanaged.passRetained(assembledCursor)
+            assembler.leaveBufferToHeldMessage()
+        }
+        return true
+    }
+
     @inlinable
     public mutating func resume() -> Resumption {
         if heldEnd != 0 {

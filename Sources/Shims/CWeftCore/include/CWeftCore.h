@@ -86,4 +86,10 @@ static inline void cweft_touch_pages(void *base, size_t bytes, size_t page) {
 /// Names the calling thread (15 characters at most). corresponding C function: `pthread_setname_np`.
 int cweft_set_thread_name(const char *name);
 
+/// Tells ThreadSanitizer that a lock at `address` was taken / is being given back
+/// (`__tsan_acquire` / `__tsan_release`); nothing in a build without it. Swift's `Mutex`
+/// locks inside the standard library, where ThreadSanitizer cannot see it.
+void cweft_tsan_acquire(void *address);
+void cweft_tsan_release(void *address);
+
 #endif

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Testing
+import WeftConformance
+import WeftCore
+import WeftTCP
+
+@testable import WeftActors
+@testable import WeftLocal
+
+/// A peer that sends calls and never reads the replies stalls on its own connection: the
+/// node serves a bounded number of its calls, keeps a bounded number of replies, then reads
+/// nothing more from it, while every other caller is answered.
+@Suite(.serialized) struct ActorBackPressureTests {
+    @Test func callerThatNeverReadsItsRepliesStallsAlone() async throws {
+        let echo = try await Self.methodIdentifier {
+            _ = try await $0.echo(Payload(name: "", scores: [], tags: [:], nested: [], small: 0, ratio: 0))
+        }
+        let limit = 64
+        let cluster = try ActorCluster(["a", "b"], medium: .tcp, maxUnansweredCalls: limit)
+        defer { cluster.shutdown() }
+        let counter = Counter(actorSystem: cluster["b"])
+        var logger = Logger(label: "weft.test.flood")
+        logger.logLevel = .critical
+        let raw = TCPTransport(context: TransportContext(runtime: cluster.runtimes[0], logger: logger))
+        let deaf = CollectingHandler()
+        deaf.hold.store(true, ordering: .releasing)
+        let flooder = try raw.connect(to: cluster.membership.address(of: "b")!, options: ConnectionOptions(), handler: deaf)
+        defer { flooder.close() }
+
+        // Each call carries 4 KiB and is answered with the same; the peer reads no answer.
+        let payload = Payload(
+            name: "flood", scores: (0..<512).map(Double.init), tags: [:], nested: [], small: 0, ratio: 0)
+        let request = try Self.request(counter.id, method: echo, arguments: [payload])
+        let memoryBefore = Self.residentBytes()
+        let calls = 20_000
+        var sent = 0
+        while sent < calls {
+            do {
+                try request.withUnsafeBytes {
+                    try flooder.send($0, header: FrameHeader(kind: .request, correlation: UInt64(sent + 1)), timeout: .seconds(1))
+                }
+                sent += 1
+            } catch {
+                break
+            }
+        }
+        #expect(sent < calls, "node b kept taking calls from a peer that reads none of the replies")
+        #expect(!flooder.isClosed, "the stalled peer should stay connected")
+
+        // Another caller is answered at once.
+        let remote = try Counter.resolve(id: counter.id, using: cluster["a"])
+        for amount in 1...20 {
+            let total = try await withCallTimeout(.seconds(2)) { try await remote.add(amount) }
+            #expect(total == amount * (amount + 1) / 2)
+        }
+        let growth = Self.residentBytes() - memoryBefore
+        #expect(growth < 128 << 20, "the node grew by \(growth >> 20) MiB for a peer that does not read")
+        deaf.releaseHeld()
+    }
+
+    /// The wire identifier of a `Counter` method, from a call captured on a spy listener.
+    static func methodIdentifier(_ call: @escaping (Counter) async throws -> Void) async throws -> String {
+        let spy = "spy-\(UInt32.random(in: 0...UInt32.max))"
+        let cluster = try ActorCluster(["a"], extra: ["spy": "local:\(spy)"])
+        defer { cluster.shutdown() }
+        let captured = CollectingHandler()
+        let transport = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
+        let listener = try transport.listen(at: spy, options: ConnectionOptions()) { _ in captured }
+        defer { listener.close() }
+        let ghost = try Counter.resolve(id: .instance(1, on: "spy"), using: cluster["a"])
+        _ = try? await withCallTimeout(.milliseconds(50)) { try await call(ghost) }
+        #expect(captured.wait { $0.frameCount >= 1 })
+        let frame = try #require(captured.frames.first)
+        return try frame.payload.withUnsafeBytes { try CallEnvelope.parseRequest($0).method }
+    }
+
+    static func request(_ target: ActorID, method: String, arguments: [any Codable]) throws -> [UInt8] {
+        var invocation = WeftInvocationEncoder()
+        invocation.arguments = arguments
+        var writer = BinaryWriter(growable: 64)
+        defer { writer.deallocate() }
+        try CallEnvelope.writeRequest(target: target, method: method, invocation: invocation, into: &writer)
+        return Array(writer.bytes)
+    }
+
+    /// This process's VmRSS, in bytes.
+    static func residentBytes() -> Int {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/status") else { return 0 }
+        defer { try? handle.close() }
+        let status = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) << 10
+    }
+}
