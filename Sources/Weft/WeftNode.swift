@@ -50,7 +50,8 @@ public struct WeftNode: Sendable {
         logger.debug("placement of \(descriptor.name): \(placement)")
         let runtime = try IORuntime(
             threadCount: configuration.ioThreads, progress: configuration.progress,
-            spinWindow: configuration.spinWindow, placement: placement.ioThreadPlacement, name: label)
+            spinWindow: configuration.spinWindow, spinWindowLimit: configuration.spinWindowLimit,
+            placement: placement.ioThreadPlacement, name: label)
         let context = TransportContext(
             runtime: runtime, node: configuration.nodeIdentity, secret: secret, limits: configuration.limits, logger: logger,
             connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout,

@@ -17,6 +17,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: flag(ConfigKeys.spinWindow), help: help(ConfigKeys.spinWindow))
     var spinWindowMicroseconds: String?
 
+    @Option(name: flag(ConfigKeys.spinWindowLimit), help: help(ConfigKeys.spinWindowLimit))
+    var spinWindowLimitMicroseconds: String?
+
     @Option(name: flag(ConfigKeys.ioThreads), help: help(ConfigKeys.ioThreads))
     var ioThreads: String?
 
@@ -108,6 +111,7 @@ struct CommonOptions: ParsableArguments {
             (ConfigKeys.transport, transport),
             (ConfigKeys.progress, progress),
             (ConfigKeys.spinWindow, spinWindowMicroseconds),
+            (ConfigKeys.spinWindowLimit, spinWindowLimitMicroseconds),
             (ConfigKeys.ioThreads, ioThreads),
             (ConfigKeys.ioCPUs, ioCPUs),
             (ConfigKeys.numaNode, numaNode),
@@ -138,7 +142,7 @@ struct CommonOptions: ParsableArguments {
 
     /// Keys of the table that have an option here (every key, checked by `validate`).
     static let coveredKeys: Set<String> = [
-        ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.ioThreads,
+        ConfigKeys.transport, ConfigKeys.progress, ConfigKeys.spinWindow, ConfigKeys.spinWindowLimit, ConfigKeys.ioThreads,
         ConfigKeys.ioCPUs, ConfigKeys.numaNode, ConfigKeys.appCPUs, ConfigKeys.secretFile, ConfigKeys.allowUnauthenticatedPeers,
         ConfigKeys.nodeName,
         ConfigKeys.maxMessage, ConfigKeys.reassemblyConnectionBytes, ConfigKeys.reassemblyProcessBytes,

@@ -43,6 +43,10 @@ public enum ConfigKeys {
     public static let spinWindow = ConfigKeySpec(
         "spin-window-us", default: "100",
         "Adaptive mode: microseconds an idle IO thread keeps polling before it sleeps.")
+    public static let spinWindowLimit = ConfigKeySpec(
+        "spin-window-limit-us", default: "1000",
+        "Adaptive mode: longest spin window an IO thread learns from the gaps between messages (1.5 times the typical gap); at or below spin-window-us the window stays fixed."
+    )
     public static let ioThreads = ConfigKeySpec(
         "io-threads", default: "1", "Number of IO threads; each connection stays on one.")
     public static let ioCPUs = ConfigKeySpec(
@@ -127,7 +131,8 @@ public enum ConfigKeys {
         choices: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
 
     public static let all: [ConfigKeySpec] = [
-        transport, progress, spinWindow, ioThreads, ioCPUs, numaNode, appCPUs, secretFile, allowUnauthenticatedPeers, nodeName,
+        transport, progress, spinWindow, spinWindowLimit, ioThreads, ioCPUs, numaNode, appCPUs, secretFile,
+        allowUnauthenticatedPeers, nodeName,
         maxMessage, reassemblyConnectionBytes, reassemblyProcessBytes, connectTimeout, maxConnections,
         heartbeatInterval, idleTimeout, shmRingBytes, tcpSendBufferBytes, tcpReceiveBufferBytes, tipcServiceType,
         verbsDevice, verbsBufferSize, verbsReceiveCredits, verbsRendezvousThreshold, verbsRendezvousBytes, logLevel,

@@ -3,6 +3,7 @@ public struct WeftConfiguration: Sendable, Equatable {
     public var transport: String
     public var progress: ProgressMode
     public var spinWindow: Duration
+    public var spinWindowLimit: Duration
     public var ioThreads: Int
     public var ioCPUs: [Int]
     public var numaNode: NUMANodeSetting
@@ -32,6 +33,7 @@ public struct WeftConfiguration: Sendable, Equatable {
         transport = try loader.choice(ConfigKeys.transport)
         progress = ProgressMode(rawValue: try loader.choice(ConfigKeys.progress))!
         spinWindow = .microseconds(try loader.integer(ConfigKeys.spinWindow, in: 0...10_000_000))
+        spinWindowLimit = .microseconds(try loader.integer(ConfigKeys.spinWindowLimit, in: 0...10_000_000))
         ioThreads = try loader.integer(ConfigKeys.ioThreads, in: 1...256)
         ioCPUs = try loader.integerList(ConfigKeys.ioCPUs)
         let node = loader.value(ConfigKeys.numaNode)

@@ -36,6 +36,7 @@ public final class IORuntime: Sendable {
     /// process's cpuset, or a pinning the kernel refuses, throws: nothing is left running.
     public init(
         threadCount: Int = 1, progress: ProgressMode = .adaptive, spinWindow: Duration = .microseconds(100),
+        spinWindowLimit: Duration? = nil,
         placement: IOThreadPlacement = IOThreadPlacement(), name: String = "weft-io"
     ) throws(PlacementError) {
         precondition(threadCount >= 1, "at least one IO thread")
@@ -52,7 +53,7 @@ public final class IORuntime: Sendable {
             do {
                 threads.append(
                     try IOThread(
-                        name: "\(name)-\(index)", progress: progress, spinWindow: spinWindow,
+                        name: "\(name)-\(index)", progress: progress, spinWindow: spinWindow, spinWindowLimit: spinWindowLimit,
                         affinity: placement.cpus(forThread: index)))
             } catch {
                 for thread in threads { thread.shutdown() }

@@ -25,7 +25,8 @@ public final class IOThread: @unchecked Sendable {
     public let affinity: [Int]
     /// The one CPU this thread is pinned to, if exactly one.
     public var cpu: Int? { affinity.count == 1 ? affinity[0] : nil }
-    let spinWindowNanoseconds: UInt64
+    /// Adaptive mode's spin window, learned from the idle gaps (IO thread only).
+    private var spinWindow: AdaptiveSpinWindow
 
     private let epoll: Epoll
     // Thread-confined state.
@@ -70,18 +71,23 @@ public final class IOThread: @unchecked Sendable {
     public convenience init(
         name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100), cpu: Int? = nil
     ) throws(PlacementError) {
-        try self.init(name: name, progress: progress, spinWindow: spinWindow, affinity: cpu.map { [$0] } ?? [])
+        try self.init(
+            name: name, progress: progress, spinWindow: spinWindow, spinWindowLimit: nil, affinity: cpu.map { [$0] } ?? [])
     }
 
     /// Starts the thread, allowed to run on `affinity` only (empty: not pinned). The thread
     /// pins itself before it publishes itself, so a refused pinning throws from here.
+    /// `spinWindowLimit` above `spinWindow` lets adaptive mode learn a longer window, up to
+    /// it (see `AdaptiveSpinWindow`); nil keeps the window fixed.
     public init(
-        name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100), affinity: [Int]
+        name: String, progress: ProgressMode, spinWindow: Duration = .microseconds(100),
+        spinWindowLimit: Duration? = nil, affinity: [Int]
     ) throws(PlacementError) {
         self.name = name
         self.progress = progress
         self.affinity = affinity
-        spinWindowNanoseconds = spinWindow.wholeNanoseconds
+        self.spinWindow = AdaptiveSpinWindow(
+            base: spinWindow.wholeNanoseconds, limit: spinWindowLimit?.wholeNanoseconds ?? 0)
         do { epoll = try Epoll() } catch { throw .threadStart(error) }
         pollList.initialize(to: MemoryPollList())
         descriptorsPolledWhileSpinning.initialize(to: 0)
@@ -357,6 +363,7 @@ public final class IOThread: @unchecked Sendable {
         threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
         var idleSince: UInt64 = 0
         var turn: UInt = 0
+        let learnsSpinWindow = progress == .adaptive && spinWindow.learns
         while running.load(ordering: .relaxed) {
             var work = 0
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
@@ -368,7 +375,10 @@ public final class IOThread: @unchecked Sendable {
             if !dirtySlots.isEmpty { flushDirty() }
             if work > 0 && !retiredThisTurn.isEmpty { retiredThisTurn.removeAll() }
             if work > 0 {
-                idleSince = 0
+                if idleSince != 0 {
+                    if learnsSpinWindow { spinWindow.idleGapEnded(lasting: cweft_now_ns() &- idleSince) }
+                    idleSince = 0
+                }
                 continue
             }
             switch progress {
@@ -378,9 +388,11 @@ public final class IOThread: @unchecked Sendable {
                 let now = cweft_now_ns()
                 if idleSince == 0 {
                     idleSince = now
-                } else if now &- idleSince >= spinWindowNanoseconds {
+                } else if now &- idleSince >= spinWindow.current {
                     sleepUntilWoken()
-                    idleSince = 0
+                    // Learning, the gap runs on until work comes: a wake-up without work
+                    // sleeps again at once, and the work's arrival measures the whole gap.
+                    if !learnsSpinWindow { idleSince = 0 }
                 } else {
                     cweft_cpu_relax()
                 }
