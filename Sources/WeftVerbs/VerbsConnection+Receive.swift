@@ -21,6 +21,7 @@ extension VerbsConnection {
                 if count < 0 { lost("ibv_poll_cq failed on the completion queue") }
                 return work
             }
+            if work == 0 { liveness.heard(at: ioThread.now) }
             work += count
             for index in 0..<count {
                 let completion = completions[index]
@@ -192,6 +193,7 @@ extension VerbsConnection {
         acceptor = nil
         timerDeadline = 0
         phase.store(Phase.open.rawValue, ordering: .releasing)
+        startLiveness()
         let factory = handlerFactory
         handlerFactory = nil
         handler = factory?(peer)

@@ -59,6 +59,8 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     var handlerFactory: (@Sendable (PeerInfo) -> any ConnectionHandler)?
     var acceptor: AcceptorHandshake?
     var timerDeadline: UInt64 = 0
+    /// Heartbeats and the idle time-out (see `VerbsConnection+Liveness`).
+    var liveness: ConnectionLiveness
     var terminated = false
     var peerClosed = false
     var closeQueued = false
@@ -173,6 +175,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         self.logger = logger
         limits = context.limits
         closeTimeout = VerbsClock.nanoseconds(context.connectTimeout)
+        liveness = ConnectionLiveness(context: context, now: 0)
         sendLock = options.concurrentSenders ? SendSideLock() : nil
         self.phase = Atomic(phase.rawValue)
 
@@ -286,7 +289,11 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
             self.registration = nil
             throw error
         }
-        if phase.load(ordering: .relaxed) == Phase.handshaking.rawValue { timerDeadline = VerbsClock.now + closeTimeout }
+        if phase.load(ordering: .relaxed) == Phase.handshaking.rawValue {
+            timerDeadline = VerbsClock.now + closeTimeout
+        } else {
+            startLiveness()
+        }
     }
 
     enum Token {
