@@ -145,6 +145,7 @@ extension VerbsConnection {
         self.handler = nil
         handlerFactory = nil
         acceptor = nil
+        quotaPlace = nil
         handler?.closed(self, error: error)
     }
 

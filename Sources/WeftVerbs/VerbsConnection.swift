@@ -61,6 +61,8 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     var timerDeadline: UInt64 = 0
     /// Heartbeats and the idle time-out (see `VerbsConnection+Liveness`).
     var liveness: ConnectionLiveness
+    /// An accepted connection's place in its listener's `max-connections`, given back at the end.
+    var quotaPlace: QuotaPlace?
     var terminated = false
     var peerClosed = false
     var closeQueued = false

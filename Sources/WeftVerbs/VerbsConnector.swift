@@ -93,6 +93,9 @@ enum VerbsConnector {
         guard got == type else {
             switch got {
             case RDMA_CM_EVENT_REJECTED:
+                if let reason = VerbsRefusal.decode(data) {
+                    throw .handshakeFailed("the verbs listener at \(peer) refused the connection: \(reason)")
+                }
                 throw .handshakeFailed(
                     "the peer at \(peer) rejected the connection (is a Weft verbs listener there, on the same device kind?)")
             case RDMA_CM_EVENT_ADDR_ERROR:

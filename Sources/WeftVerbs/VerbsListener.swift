@@ -21,6 +21,8 @@ public final class VerbsListener: TransportListener, IOSource, @unchecked Sendab
     let configuration: VerbsConfiguration
     let options: ConnectionOptions
     let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
+    /// At most `max-connections` connections, handshaking or open.
+    let quota: ConnectionQuota
     private let closed = Atomic<Bool>(false)
     // IO thread.
     private var registration: IORegistration?
@@ -39,6 +41,7 @@ public final class VerbsListener: TransportListener, IOSource, @unchecked Sendab
         self.configuration = configuration
         self.options = options
         self.handlerFactory = handlerFactory
+        quota = ConnectionQuota(limit: context.maxConnections)
     }
 
     /// Registers and watches the event channel (on the IO thread).
@@ -77,6 +80,15 @@ public final class VerbsListener: TransportListener, IOSource, @unchecked Sendab
     /// Sets up, accepts and hands over one connect request; rejects it when anything fails.
     private func admit(_ child: UnsafeMutablePointer<rdma_cm_id>, privateData: [UInt8]) {
         let from = VerbsSyscalls.peerAddress(child)
+        // At the cap, refused before anything (queue pair, registered memory) is set up for it.
+        guard let place = QuotaPlace(quota) else {
+            if let line = quota.refusalLog(listener: "verbs \(address)", peer: from, now: VerbsClock.now) {
+                context.logger.warning("\(line)")
+            }
+            VerbsSyscalls.reject(child, reason: VerbsRefusal.encode(quota.refusalReason))
+            VerbsSyscalls.destroy(child)
+            return
+        }
         guard let peerData = VerbsPrivateData.decode(privateData) else {
             context.logger.warning("verbs listener \(address): rejecting \(from): not a Weft verbs peer")
             VerbsSyscalls.reject(child)
@@ -126,6 +138,7 @@ public final class VerbsListener: TransportListener, IOSource, @unchecked Sendab
         connection.acceptor = AcceptorHandshake(
             node: context.node, secret: context.secret, maxFramePayload: connection.ownMaxFramePayload)
         connection.handlerFactory = handlerFactory
+        connection.quotaPlace = consume place
         do {
             try VerbsSyscalls.connectOrAccept(
                 child, privateData: connection.ownPrivateData, readsInFlight: device.readsInFlight, accepting: true)

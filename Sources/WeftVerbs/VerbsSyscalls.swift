@@ -116,6 +116,13 @@ enum VerbsSyscalls {
     /// corresponding C function: `rdma_reject` (the peer sees a rejected connect).
     static func reject(_ id: UnsafeMutablePointer<rdma_cm_id>) { _ = rdma_reject(id, nil, 0) }
 
+    /// Rejects with `reason` in the reject's private data (rdma_cm carries up to 148 bytes on
+    /// IB and RoCE), so the connector can say why. corresponding C function: `rdma_reject`.
+    static func reject(_ id: UnsafeMutablePointer<rdma_cm_id>, reason: [UInt8]) {
+        let bytes = Array(reason.prefix(VerbsRefusal.maxBytes))
+        _ = bytes.withUnsafeBytes { rdma_reject(id, $0.baseAddress, UInt8(bytes.count)) }
+    }
+
     /// corresponding C function: `rdma_disconnect` (the QP moves to the error state).
     static func disconnect(_ id: UnsafeMutablePointer<rdma_cm_id>) { _ = rdma_disconnect(id) }
 

@@ -110,6 +110,42 @@ _memlock_sentence() {
     grep -q "locked-memory limit (RLIMIT_MEMLOCK" "$out" && grep -q "LimitMEMLOCK=infinity" "$out"
 }
 
+_wait_for_line() {
+    local file=$1 pattern=$2 limit=${3:-30} deadline
+    deadline=$((SECONDS + limit))
+    until grep -q "$pattern" "$file" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "no '$pattern' in $file after ${limit}s"; return 1; }
+        sleep 0.2
+    done
+}
+
+# At max-connections 1 the second client is refused, before anything is set up for it, with
+# the listener's sentence carried in the reject; the first is served on.
+_cap_refuses_the_next() {
+    local out="$WEFT_LAB_SUITE_RESULTS/serve-cap.out" err="$WEFT_LAB_SUITE_RESULTS/second-client.err" rc=0
+    local server first addr="$WEFT_LAB_ADDR:7491"
+    _weft serve --transport verbs --secret-file "$(_secret)" --listen "$addr" --max-connections 1 >"$out" 2>&1 &
+    server=$!
+    _wait_for_line "$out" "listening on" 120 || rc=1
+    _weft pingpong --transport verbs --secret-file "$(_secret)" --connect "$addr" --size 8 --count 100000000 \
+        --warmup 10 --timeout 300 >/dev/null 2>&1 &
+    first=$!
+    _wait_for_line "$out" "connection from" 120 || rc=1
+    if _weft pingpong --transport verbs --secret-file "$(_secret)" --connect "$addr" --size 8 --count 10 \
+        --warmup 1 >/dev/null 2>"$err"; then
+        echo "the second client was served past max-connections 1"
+        rc=1
+    fi
+    cat "$err"
+    grep -q "refused the connection: .*max-connections" "$err" || { echo "the refusal does not name max-connections"; rc=1; }
+    grep -q "refused a connection from" "$out" || rc=1
+    kill -0 "$first" 2>/dev/null || { echo "the first client was not served on"; rc=1; }
+    kill "$first" 2>/dev/null
+    kill "$server" 2>/dev/null
+    wait "$server" 2>/dev/null
+    return "$rc"
+}
+
 lab_run() {
     local rnr_before
     rnr_before=$(lab_rnr_events)
@@ -126,5 +162,7 @@ lab_run() {
     lab_check "no receiver-not-ready events on $WEFT_LAB_RDMA_DEV during the runs" _no_rnr "$rnr_before"
     lab_check "weft serve --transport verbs refuses $WEFT_LAB_ADDR without a secret" _refuses_without_secret
     lab_check "a 64 KiB memlock limit fails with the sentence that names it" _memlock_sentence
+    lab_check "a verbs listener at max-connections refuses the next client with its sentence and serves the first" \
+        _cap_refuses_the_next
     lab_checks_done
 }
