@@ -21,25 +21,25 @@ extension TCPConnection {
             }
             let need = deliverBuffered(&work)
             if need == 0 || !socketReadable { return work }
-            makeRoom(for: need)
-            let space = receiveCapacity - filled
+            receiveBuffer.makeRoom(for: need)
+            let space = receiveBuffer.freeBytes
             let count: Int?
             do {
-                count = try TCPSocket.receive(fd, into: receiveBase + filled, count: space)
+                count = try TCPSocket.receive(fd, into: receiveBuffer.freeSpace, count: space)
             } catch {
                 lost(error.errno == ECONNRESET ? "connection reset by peer" : error.description)
                 return work + 1
             }
             guard let count else {
                 socketReadable = false
-                if parsed == filled && receiveCapacity > initialReceiveCapacity { shrinkReceiveBuffer() }
+                receiveBuffer.shrinkIfGrown()
                 return work
             }
             if count == 0 {
                 reachedEndOfStream()
                 return work + 1
             }
-            filled += count
+            receiveBuffer.didReceive(count)
             liveness.heard(at: ioThread.now)
             work += 1
             // A short read drained the socket; data arriving later raises a new edge.
@@ -54,21 +54,19 @@ extension TCPConnection {
     private func deliverBuffered(_ work: inout Int) -> Int {
         let handshaking = acceptor != nil
         while true {
-            let available = filled - parsed
-            guard available >= FrameLayout.headerSize else { return FrameLayout.headerSize }
-            let frame = receiveBase + parsed
             let header: FrameHeader
-            switch FrameHeader.decode(from: frame, limits: handshaking ? Self.handshakeLimits : limits) {
-            case .success(let decoded): header = decoded
-            case .failure(let error):
+            let payload: UnsafeMutableRawPointer
+            switch receiveBuffer.nextFrame(limits: handshaking ? Self.handshakeLimits : limits) {
+            case .frame(let decoded, let start):
+                header = decoded
+                payload = start
+            case .needs(let bytes):
+                return bytes
+            case .malformed(let error):
                 violation(error)
                 return 0
             }
-            let size = FrameHeader.paddedFrameSize(payload: Int(header.payloadLength))
-            guard available >= size else { return size }
-            parsed += size
             work += 1
-            let payload = frame + FrameLayout.headerSize
             if handshaking { return handshakeStep(header, payload: payload) ? deliverBuffered(&work) : 0 }
             guard handle(header, payload: payload) else { return 0 }
         }
@@ -126,57 +124,10 @@ extension TCPConnection {
         return true
     }
 
-    /// Makes room to read towards `need` contiguous bytes from `parsed` (no frame is held here).
-    /// A frame larger than the buffer grows it as its bytes arrive (at most doubling each
-    /// time the buffer is full), so a header declaring a large frame costs nothing up front.
-    private func makeRoom(for need: Int) {
-        if parsed == filled {
-            parsed = 0
-            filled = 0
-        } else if parsed > 0
-            && (parsed + need > receiveCapacity || receiveCapacity - filled < min(16 << 10, receiveCapacity / 4))
-        {
-            // Move the partial frame to the start (at most one frame's bytes).
-            let pending = filled - parsed
-            memmove(receiveBase, receiveBase + parsed, pending)
-            parsed = 0
-            filled = pending
-        }
-        if need > receiveCapacity && filled == receiveCapacity {
-            let capacity = min(need, receiveCapacity * 2)
-            let base = NodeLocalMemory.allocate(byteCount: capacity, node: memoryNode, label: "tcp receive buffer")
-            let pending = filled - parsed
-            base.copyMemory(from: receiveBase + parsed, byteCount: pending)
-            NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
-            receiveBase = base
-            receiveCapacity = capacity
-            parsed = 0
-            filled = pending
-        }
-    }
-
-    /// The socket is drained and nothing is buffered: give back what a large frame made the
-    /// buffer grow to.
-    private func shrinkReceiveBuffer() {
-        NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
-        receiveCapacity = initialReceiveCapacity
-        receiveBase = NodeLocalMemory.allocate(byteCount: receiveCapacity, node: memoryNode, label: "tcp receive buffer")
-        parsed = 0
-        filled = 0
-    }
-
     private func reachedEndOfStream() {
         endOfStream = true
-        if filled > parsed {
-            let have = filled - parsed
-            var need = FrameLayout.headerSize
-            if have >= FrameLayout.headerSize,
-                case .success(let header) = FrameHeader.decode(
-                    from: receiveBase + parsed, limits: acceptor != nil ? Self.handshakeLimits : limits)
-            {
-                need = FrameHeader.paddedFrameSize(payload: Int(header.payloadLength))
-            }
-            violation(.truncated(have: have, need: need))
+        if let truncated = receiveBuffer.truncation(limits: acceptor != nil ? Self.handshakeLimits : limits) {
+            violation(truncated)
             return
         }
         if closeRequested.load(ordering: .relaxed) {

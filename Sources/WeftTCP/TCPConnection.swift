@@ -19,20 +19,11 @@ import WeftCore
 ///   A frame never wraps: when it does not fit before the end, the rest of the lap is
 ///   padding (never sent) and the frame starts at offset 0; `wrapMark` is where the
 ///   lap's data ended. One writev therefore needs at most two segments.
-///
-/// receive buffer (tcp.receive-buffer-bytes; grows as the bytes of a larger frame arrive,
-/// up to that frame, and returns to its size once the socket is drained and nothing is held)
-///
-///   0      delivered frame    parsed                 filled                 capacity
-///   |......|================|----------------------|......................|
-///           held by the        frames (and a partial  free: recv() reads as
-///           handler until      one) not yet handed    much as fits here
-///           released           out
-///
-///   After the release, bytes before `parsed` are free: the buffer restarts at 0 when
-///   everything was handled, and a partial frame moves to the start only when too
-///   little room is left behind it.
 /// ```
+///
+/// The receive buffer (tcp.receive-buffer-bytes; grows as the bytes of a larger frame
+/// arrive, up to that frame, and returns to its size once the socket is drained and nothing
+/// is held) is a `TCPReceiveBuffer`, whose doc comment draws it.
 ///
 /// Threads. Everything receive-side and every change of registration runs on the IO
 /// thread. Senders run anywhere: they reserve and commit in the ring (no lock unless
@@ -119,12 +110,11 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     var lastPolledCommit: UInt64 = 0
 
     // Receive side (IO thread).
-    var receiveBase: UnsafeMutableRawPointer
-    var receiveCapacity: Int
-    /// `tcp.receive-buffer-bytes`: what the buffer returns to once a large frame is handled.
-    let initialReceiveCapacity: Int
-    var parsed = 0
-    var filled = 0
+    /// The bytes read and the frames parsed from them (no system call in it: fuzzed on its own).
+    /// Only the IO thread touches it, never from inside a handler, so it needs none of the
+    /// dynamic exclusivity checks a struct property of a class would otherwise cost per frame
+    /// (separate `Int` fields had none either).
+    @exclusivity(unchecked) var receiveBuffer: TCPReceiveBuffer
     var socketReadable = true
     var hangupSeen = false
     var outstanding = false
@@ -177,9 +167,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         liveness = ConnectionLiveness(context: context, now: 0)
         maxReservation = 0
 
-        receiveCapacity = configuration.receiveBufferBytes
-        receiveBase = NodeLocalMemory.allocate(byteCount: receiveCapacity, node: memoryNode, label: "tcp receive buffer")
-        initialReceiveCapacity = receiveCapacity
+        receiveBuffer = TCPReceiveBuffer(capacity: configuration.receiveBufferBytes, memoryNode: memoryNode)
         reassembly = TCPReassembly(limits: context.limits, reassembly: context.reassembly)
         if phase == .open { maxReservation = reservationLimit(peerMaxFramePayload: peer.maxFramePayload) }
     }
@@ -193,7 +181,7 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
             _ = Unmanaged.passRetained(releaseCursor)
             _ = Unmanaged.passRetained(reassembly)
         } else {
-            NodeLocalMemory.deallocate(receiveBase, byteCount: receiveCapacity)
+            receiveBuffer.deallocate()
         }
     }
 

@@ -26,7 +26,7 @@ extension TCPTests {
             #expect(received.frames.first?.payload == large)
             let server = try #require(received.connections.first as? TCPConnection)
             let initial = TCPConfiguration().receiveBufferBytes
-            #expect(tcpWaitUntil { (try? server.ioThread.submitAndWait { server.receiveCapacity }) == initial })
+            #expect(tcpWaitUntil { (try? server.ioThread.submitAndWait { server.receiveBuffer.capacity }) == initial })
             connection.close()
         }
 
@@ -46,7 +46,7 @@ extension TCPTests {
             header.withUnsafeMutableBytes { FrameHeader(kind: .data, payloadLength: 32 << 20).encode(to: $0.baseAddress!) }
             try raw.write(header + [UInt8](repeating: 9, count: 300 << 10))
             usleep(200_000)
-            let capacity = try server.ioThread.submitAndWait { server.receiveCapacity }
+            let capacity = try server.ioThread.submitAndWait { server.receiveBuffer.capacity }
             #expect(capacity <= 1 << 20, "the receive buffer took \(capacity) bytes for 300 KiB received")
         }
 

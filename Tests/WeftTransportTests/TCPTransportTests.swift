@@ -107,8 +107,9 @@ extension TCPTests {
             received.inspect = { frame, connection in
                 let tcp = connection as! TCPConnection
                 let address = UInt(bitPattern: frame.payloadBaseAddress)
-                let start = UInt(bitPattern: tcp.receiveBase)
-                if address >= start && address + UInt(frame.count) <= start + UInt(tcp.receiveCapacity) && address % 8 == 0 {
+                let start = UInt(bitPattern: tcp.receiveBuffer.base)
+                if address >= start && address + UInt(frame.count) <= start + UInt(tcp.receiveBuffer.capacity) && address % 8 == 0
+                {
                     inside.wrappingAdd(1, ordering: .relaxed)
                 } else {
                     outside.wrappingAdd(1, ordering: .relaxed)
@@ -142,7 +143,7 @@ extension TCPTests {
             let received = CollectingHandler()
             let capacities = Locked<[Int]>([])
             received.inspect = { _, connection in
-                let capacity = (connection as! TCPConnection).receiveCapacity
+                let capacity = (connection as! TCPConnection).receiveBuffer.capacity
                 capacities.withLock { $0.append(capacity) }
             }
             let listener = try pair.listen { _ in received }
