@@ -24,6 +24,13 @@ struct RingConsumer {
     }
 
     /// Looks at the head without consuming; skips padding.
+    ///
+    /// The peer controls every byte of the ring, so what a correct producer never writes is
+    /// `malformed` (the connection closes): a record that runs past the ring's end, padding
+    /// at the ring's start (it would skip a whole lap, and a peer writing it lap after lap
+    /// would keep this loop from ever returning), and a tag ahead of the head (a producer
+    /// writes the slot at the head only with the head's own position). A tag behind the head
+    /// is an earlier lap's or zero: nothing published yet. So the loop runs at most twice.
     @inline(__always)
     mutating func peek(limits: FrameLimits) -> Next {
         while true {
@@ -43,16 +50,21 @@ struct RingConsumer {
                 }
             }
             if tag == head | SharedMemoryLayout.paddingBit {
+                guard offset != 0 else { return .malformed(.malformedPayload("padding at the start of the ring")) }
                 let end = head &+ (ring.size - offset)
                 clearInnerSlots(from: head, to: end)
                 head = end
                 continue
             }
+            if tag & ~SharedMemoryLayout.paddingBit > head {
+                return .malformed(.malformedPayload("a ring record tagged \(tag) ahead of the consumer at \(head)"))
+            }
             return .empty
         }
     }
 
-    /// True when a record (or padding) is waiting at the head: the re-check after `setSleeping(true)`.
+    /// True when `peek` would find something at the head: a record, padding, or a tag ahead
+    /// of the head that it reports as malformed. The re-check after `setSleeping(true)`.
     ///
     /// Why this load is sequentially consistent, not acquire: the wake-up handshake is the C11
     /// store-buffering pattern. The consumer stores `sleeping = 1` then loads the tag; the
@@ -67,7 +79,7 @@ struct RingConsumer {
     @inline(__always)
     func hasWork() -> Bool {
         let tag = cweft_load_u64_seq_cst((ring.data + Int(head & mask)).assumingMemoryBound(to: UInt64.self))
-        return tag == head || tag == head | SharedMemoryLayout.paddingBit
+        return tag & ~SharedMemoryLayout.paddingBit >= head
     }
 
     /// Frees the record(s) before `end`. Records of more than one 64-byte slot get the first

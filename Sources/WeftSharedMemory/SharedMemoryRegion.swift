@@ -137,11 +137,3 @@ final class SharedMemoryRegion: @unchecked Sendable {
 
     deinit { unmap() }
 }
-
-/// Where one ring lives in the mapping.
-struct RingMemory {
-    let data: UnsafeMutableRawPointer
-    let size: UInt64
-    let head: UnsafeMutablePointer<UInt64>
-    let sleeping: UnsafeMutablePointer<UInt32>
-}
