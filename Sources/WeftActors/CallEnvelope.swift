@@ -68,10 +68,12 @@ public enum CallEnvelope {
         guard envelopeVersion == version else {
             throw .invalidValue("call envelope version \(envelopeVersion), expected \(version)")
         }
-        _ = try reader.read(UInt8.self)
+        // Reserved fields must be 0, so that what parses re-encodes to the same bytes and a
+        // later version can give them a meaning.
+        guard try reader.read(UInt8.self) == 0 else { throw .invalidValue("call envelope byte 1 is reserved (0)") }
         let arguments = Int(try reader.read(UInt16.self))
         let substitutionCount = Int(try reader.read(UInt16.self))
-        _ = try reader.read(UInt16.self)
+        guard try reader.read(UInt16.self) == 0 else { throw .invalidValue("call envelope bytes 6–7 are reserved (0)") }
         let target = ActorID(
             node: try reader.readString(lengthAs: UInt16.self), type: try reader.readString(lengthAs: UInt16.self),
             key: try reader.readString(lengthAs: UInt16.self))
@@ -99,15 +101,19 @@ public enum CallEnvelope {
     }
 
     /// The error an error reply stands for: the callee's own error when it travelled and its
-    /// type is one this node allows (`types`), else `WeftActorError.remote`.
+    /// type is one this node allows (`types`), else `WeftActorError.remote`; a reply with an
+    /// unknown failure code or reserved bits set is `WeftActorError.badReply`.
     static func decodeError(_ bytes: UnsafeRawBufferPointer, types: RemoteTypes) -> any Error {
         var reader = BinaryReader(bytes)
         do {
             let raw = try reader.read(UInt8.self)
-            _ = try reader.read(UInt8.self)
-            _ = try reader.read(UInt16.self)
+            guard let failure = RemoteFailure(rawValue: raw) else {
+                throw BinaryCodingError.invalidValue("unknown failure code \(raw)")
+            }
+            guard try reader.read(UInt8.self) == 0, try reader.read(UInt16.self) == 0 else {
+                throw BinaryCodingError.invalidValue("bytes 1–3 of an error reply are reserved (0)")
+            }
             let message = try reader.readString(lengthAs: UInt32.self)
-            let failure = RemoteFailure(rawValue: raw) ?? .thrown
             if failure == .thrownCodable {
                 let name = try reader.readString(lengthAs: UInt16.self)
                 guard let type = types.type(named: name) as? any (Error & Codable).Type else {

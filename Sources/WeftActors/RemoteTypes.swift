@@ -16,4 +16,21 @@ final class RemoteTypes: Sendable {
     }
 
     func type(named name: String) -> (any Any.Type)? { types.withLock { $0[name] } }
+
+    /// The types a call's generic substitutions name, in order; throws the first name this
+    /// node does not allow.
+    func resolve(_ names: [String]) throws(UnknownRemoteType) -> [any Any.Type] {
+        var resolved: [any Any.Type] = []
+        resolved.reserveCapacity(names.count)
+        for name in names {
+            guard let type = type(named: name) else { throw UnknownRemoteType(name: name) }
+            resolved.append(type)
+        }
+        return resolved
+    }
+}
+
+/// A type name from the wire that `RemoteTypes` does not allow.
+struct UnknownRemoteType: Error {
+    let name: String
 }

@@ -14,17 +14,14 @@ extension WeftActorSystem {
             replyFailure(.malformedCall, "\(error)", to: payload, on: connection)
             return
         }
-        var substitutions: [Any.Type] = []
-        for name in request.substitutions {
-            guard let type = remoteTypes.type(named: name) else {
-                payload.release()
-                replyFailure(
-                    .badArguments,
-                    "generic argument '\(name)' is not a type node '\(self.name)' accepts from peers (allowRemoteTypes)",
-                    to: payload, on: connection)
-                return
-            }
-            substitutions.append(type)
+        let substitutions: [Any.Type]
+        do { substitutions = try remoteTypes.resolve(request.substitutions) } catch {
+            payload.release()
+            replyFailure(
+                .badArguments,
+                "generic argument '\(error.name)' is not a type node '\(self.name)' accepts from peers (allowRemoteTypes)",
+                to: payload, on: connection)
+            return
         }
         var record: ActivationRecord?
         let instance: any DistributedActor
