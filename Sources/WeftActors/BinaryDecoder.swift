@@ -7,6 +7,9 @@ public final class BinaryDecoder: Decoder {
     public var reader: BinaryReader
     public var codingPath: [any CodingKey] = []
     public var userInfo: [CodingUserInfoKey: Any] = [:]
+    /// How many values are being decoded through `Decodable` inside one another: bounded by
+    /// `BinaryReader.maxDepth`, since a type that contains itself recurses once per level.
+    private var depth = 0
 
     public init(reader: BinaryReader) { self.reader = reader }
 
@@ -15,6 +18,11 @@ public final class BinaryDecoder: Decoder {
         if let fast = type as? any BinaryCodable.Type {
             return try fast.init(from: &reader) as! T
         }
+        guard depth < BinaryReader.maxDepth else {
+            throw BinaryCodingError.invalidValue("values nest deeper than \(BinaryReader.maxDepth) levels")
+        }
+        depth += 1
+        defer { depth -= 1 }
         let start = reader.position
         let value = try T(from: self)
         // The type may have read its entries out of order or skipped some: find the end.

@@ -65,8 +65,19 @@ public struct BinaryReader {
         return equal
     }
 
+    /// How deep containers may nest in a value read from a peer. Skipping, and decoding a
+    /// type that contains itself, recurse once per level: without a bound, a few bytes per
+    /// level (an unkeyed container of one element, five bytes) would let a peer's megabyte
+    /// exhaust the thread's stack. Values of ordinary types nest a handful of levels.
+    static let maxDepth = 128
+
     /// Skips one whole tagged value.
     public mutating func skipValue() throws(BinaryCodingError) {
+        try skipValue(depth: 0)
+    }
+
+    private mutating func skipValue(depth: Int) throws(BinaryCodingError) {
+        guard depth < Self.maxDepth else { throw .invalidValue("containers nest deeper than \(Self.maxDepth) levels") }
         let raw = try read(UInt8.self)
         guard let tag = BinaryTag(rawValue: raw) else { throw .typeMismatch(expected: "a value", found: raw) }
         if let size = tag.fixedSize {
@@ -78,12 +89,12 @@ public struct BinaryReader {
             _ = try bytes(Int(try read(UInt32.self)))
         case .unkeyed:
             let elements = try read(UInt32.self)
-            for _ in 0..<elements { try skipValue() }
+            for _ in 0..<elements { try skipValue(depth: depth + 1) }
         case .keyed:
             let entries = try read(UInt32.self)
             for _ in 0..<entries {
                 _ = try bytes(Int(try read(UInt16.self)))
-                try skipValue()
+                try skipValue(depth: depth + 1)
             }
         default: break
         }
