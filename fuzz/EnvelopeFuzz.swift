@@ -123,6 +123,9 @@ private func fuzzCall(
     }
 }
 
+/// The decoder never looks at a payload's connection bookkeeping.
+private let noIncomingCalls = IncomingCalls()
+
 /// The arguments (nil when one does not decode) and where the last one ended.
 private func decodeCall(
     _ bytes: UnsafeRawBufferPointer, request: CallEnvelope.Request, substitutions: [any Any.Type],
@@ -132,7 +135,7 @@ private func decodeCall(
         header: FrameHeader(kind: .request, payloadLength: UInt32(bytes.count)),
         payload: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, releaseCursor: UnsafePointer(releaseCursor),
         releasePosition: 1)
-    let payload = CallPayload(frame)
+    let payload = CallPayload(frame, calls: noIncomingCalls)
     var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions)
     let values = try? decodeArguments(&decoder)
     precondition(decoder.position <= bytes.count, "an argument was read past the frame")
