@@ -47,6 +47,10 @@ enum FrameSender {
         var growable = BinaryWriter(growable: max(first * 2, 64))
         defer { growable.deallocate() }
         try body(&growable)
+        // Refused here, as `send` would: the peer would close the whole connection for it.
+        guard growable.count <= connection.maxMessageSize else {
+            throw TransportError.messageTooLarge(size: growable.count, limit: connection.maxMessageSize)
+        }
         calls.queue([UInt8](growable.bytes), header: header, on: connection)
         return true
     }

@@ -267,6 +267,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }
 
     public func descriptorReady(token: UInt32, events: UInt32) {
+        // Events of the same batch may follow the teardown, for descriptors closed since.
+        guard !finished else { return }
         switch token {
         case Token.wake:
             SharedMemorySyscalls.drain(descriptors.ownWake)
@@ -304,26 +306,24 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
 
     // MARK: Closing
 
-    /// Sends a close frame after everything committed so far, then tears down. Both happen
-    /// on the IO thread: on a single-sender connection the handler's replies are written
-    /// there, and the close frame must not race them for the ring.
+    /// Sends a close frame after everything committed so far, then tears down. The frame is
+    /// written on the IO thread: on a single-sender connection the handler's replies are
+    /// written there, and the close frame must not race them for the ring. The teardown is
+    /// always a job of its own, never inside a handler's `received` (which may be what
+    /// called `close`, with its frame not yet counted as held).
     public func close() {
         guard
             state.compareExchange(
                 expected: State.open.rawValue, desired: State.closing.rawValue, ordering: .acquiringAndReleasing
             ).exchanged
         else { return }
-        if ioThread.isCurrent {
-            closeOnIOThread()
-        } else {
-            ioThread.execute { [self] in closeOnIOThread() }
+        let frameWritten = ioThread.isCurrent
+        if frameWritten { sendCloseFrame(reason: nil) }
+        ioThread.execute { [self] in
+            guard !finished else { return }
+            if !frameWritten { sendCloseFrame(reason: nil) }
+            finish(error: nil, notifyPeer: false)
         }
-    }
-
-    private func closeOnIOThread() {
-        guard !finished else { return }
-        sendCloseFrame(reason: nil)
-        finish(error: nil, notifyPeer: false)
     }
 
     /// The peer's process or socket went away: deliver what it committed, then report.
@@ -376,7 +376,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         Glibc.close(descriptors.peerProcess)
         quotaPlace = nil
         handler.closed(self, error: error)
-        if !delivery.pointee.isHolding { _ = endLingering() }
+        // The next `poll` lets the pages go once no frame is held: not here, since this may
+        // run inside `received` (the handler closing), before its frame counts as held.
     }
 
     /// The last held frame is released (or none was): stop polling and let the shared pages

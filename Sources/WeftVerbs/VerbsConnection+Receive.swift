@@ -21,7 +21,6 @@ extension VerbsConnection {
                 if count < 0 { lost("ibv_poll_cq failed on the completion queue") }
                 return work
             }
-            if work == 0 { liveness.heard(at: ioThread.now) }
             work += count
             for index in 0..<count {
                 let completion = completions[index]
@@ -34,6 +33,7 @@ extension VerbsConnection {
                 if kind == .receive {
                     receiveRing[receiveTail & receiveRingMask] = (UInt32(value), completion.byte_len)
                     receiveTail &+= 1
+                    liveness.heard(at: ioThread.now)
                 } else {
                     sendCompleted(kind: kind, value: value)
                 }

@@ -61,6 +61,7 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     var timerDeadline: UInt64 = 0
     /// Heartbeats and the idle time-out (see `VerbsConnection+Liveness`).
     var liveness: ConnectionLiveness
+    var sendsAtLastTick: UInt64 = 0
     /// An accepted connection's place in its listener's `max-connections`, given back at the end.
     var quotaPlace: QuotaPlace?
     var terminated = false

@@ -24,11 +24,12 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     private var rateCorrelation: UInt64 = 0
     /// Replies larger than one reservation (and those queued behind them).
     private let offThread = OffThreadSender()
-    /// The reply that met back-pressure (the peer does not read), retried on the IO thread.
-    /// An echo keeps its request frame held meanwhile, which stops this connection reading:
-    /// the peer stalls on its own connection, memory stays bounded, and the IO thread goes on
+    /// Replies that met back-pressure (the peer does not read), retried in order on the IO
+    /// thread; later replies wait behind them. An echo keeps its request frame held
+    /// meanwhile, which stops this connection reading: the peer stalls on its own connection,
+    /// memory stays bounded (a rate count and one echo at most), and the IO thread goes on
     /// serving every other connection.
-    private var blocked: BlockedReply?
+    private var blocked: [BlockedReply] = []
 
     init(peer: PeerInfo, statistics: ServeStatistics, logger: Logger) {
         self.peer = peer
@@ -63,8 +64,8 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func closed(_ connection: any TransportConnection, error: TransportError?) {
-        if case .echo(let request)? = blocked { request.release() }
-        blocked = nil
+        for case .echo(let request) in blocked { request.release() }
+        blocked.removeAll()
         statistics.requests.add(requests, ordering: .relaxed)
         statistics.dataFrames.add(dataFrames, ordering: .relaxed)
         if let error {
@@ -75,7 +76,7 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     private func echo(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
-        if answer(frame.header, payload: frame.payloadBaseAddress, on: connection) { return }
+        if blocked.isEmpty && answer(frame.header, payload: frame.payloadBaseAddress, on: connection) { return }
         // Rare (the peer does not read): only then is the frame boxed to be kept.
         wait(.echo(HeldRequest(frame)), on: connection)
     }
@@ -129,7 +130,7 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
             ) { error in logger.warning("cannot finish the rate run: \(error)") }
             return
         }
-        if !answerCount(rateReceived, correlation: rateCorrelation, on: connection) {
+        if !blocked.isEmpty || !answerCount(rateReceived, correlation: rateCorrelation, on: connection) {
             wait(.count(rateReceived, correlation: rateCorrelation), on: connection)
         }
     }
@@ -157,23 +158,26 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
 
     /// Keeps the reply and tries again from the IO thread, about every millisecond.
     private func wait(_ reply: BlockedReply, on connection: any TransportConnection) {
-        if blocked == nil { logger.debug("\(peer) does not read its replies; its connection waits") }
-        blocked = reply
+        blocked.append(reply)
+        guard blocked.count == 1 else { return }
+        logger.debug("\(peer) does not read its replies; its connection waits")
         connection.ioThread.retryLater { [self] in retryBlocked(on: connection) }
     }
 
     private func retryBlocked(on connection: any TransportConnection) {
-        guard let reply = blocked else { return }
-        let done: Bool
-        switch reply {
-        case .echo(let request): done = request.isReleased || answer(request.header, payload: request.payload, on: connection)
-        case .count(let count, let correlation): done = answerCount(count, correlation: correlation, on: connection)
-        }
-        if done || connection.isClosed {
+        while let reply = blocked.first {
+            let done: Bool
+            switch reply {
+            case .echo(let request):
+                done = request.isReleased || answer(request.header, payload: request.payload, on: connection)
+            case .count(let count, let correlation): done = answerCount(count, correlation: correlation, on: connection)
+            }
+            guard done || connection.isClosed else {
+                connection.ioThread.retryLater { [self] in retryBlocked(on: connection) }
+                return
+            }
             if case .echo(let request) = reply { request.release() }
-            blocked = nil
-        } else {
-            connection.ioThread.retryLater { [self] in retryBlocked(on: connection) }
+            blocked.removeFirst()
         }
     }
 }

@@ -34,6 +34,25 @@ import WeftCore
         #expect(holder.wait(timeout: .seconds(5)) { _ in !holder.connectionIsAlive }, "released, the connection should go")
     }
 
+    /// A handler that closes its connection from `received` and keeps the frame still reads
+    /// it in place afterwards: the teardown waits for the release.
+    @Test func handlerClosingInsideReceivedKeepsItsFrame() throws {
+        let harness = try ConformanceHarness(SharedMemorySubject())
+        defer { harness.shutdown() }
+        let holder = FrameHolder(closesOnReceive: true)
+        let listener = try harness.listen { _ in holder }
+        defer { listener.close() }
+        let sent = patternBytes(128, seed: 11)
+        let connection = try harness.connect(to: listener)
+        defer { connection.close() }
+        try connection.send(sent)
+        #expect(holder.wait { $0.closed })
+        usleep(50_000)
+        #expect(holder.heldPayload() == sent)
+        holder.releaseFrame()
+        #expect(holder.wait(timeout: .seconds(5)) { _ in !holder.connectionIsAlive })
+    }
+
     /// The IO threads stop while a frame is still held: the connection goes with them (its
     /// thread lets its sources go), and the frame keeps the memory it points into (read and
     /// released without a fault).
@@ -103,6 +122,9 @@ private final class FrameHolder: ConnectionHandler, @unchecked Sendable {
     }
     private let state = Locked(State())
     private let connection = Locked<WeakConnection>(WeakConnection())
+    private let closesOnReceive: Bool
+
+    init(closesOnReceive: Bool = false) { self.closesOnReceive = closesOnReceive }
 
     func received(_ frame: consuming ReceivedFrame, on connection: any TransportConnection) {
         let payload = (address: UInt(bitPattern: frame.payloadBaseAddress), count: frame.count)
@@ -114,6 +136,7 @@ private final class FrameHolder: ConnectionHandler, @unchecked Sendable {
                 $0.payload = payload
             }
         }
+        if closesOnReceive { connection.close() }
     }
 
     func closed(_ connection: any TransportConnection, error: TransportError?) { state.withLock { $0.closed = true } }

@@ -389,15 +389,20 @@ public final class IOThread: @unchecked Sendable {
                 if idleSince == 0 {
                     idleSince = now
                 } else if now &- idleSince >= spinWindow.current {
-                    sleepUntilWoken()
-                    // Learning, the gap runs on until work comes: a wake-up without work
-                    // sleeps again at once, and the work's arrival measures the whole gap.
-                    if !learnsSpinWindow { idleSince = 0 }
+                    let woke = sleepUntilWoken()
+                    // Learning, the gap runs on until work comes (here, or on a later turn):
+                    // a wake-up without work sleeps again at once.
+                    if !learnsSpinWindow {
+                        idleSince = 0
+                    } else if woke > 0 {
+                        spinWindow.idleGapEnded(lasting: cweft_now_ns() &- idleSince)
+                        idleSince = 0
+                    }
                 } else {
                     cweft_cpu_relax()
                 }
             case .sleep:
-                sleepUntilWoken()
+                _ = sleepUntilWoken()
             }
         }
         // From here on `execute` refuses jobs; those accepted before still run.
@@ -425,8 +430,10 @@ public final class IOThread: @unchecked Sendable {
         return batch.count
     }
 
+    /// Returns the events handed to sources (the thread's own wake-up not counted).
     private func pollDescriptors(timeout: Int32) -> Int {
         let count = epoll.wait(tokens: tokens, events: eventBits, capacity: 64, timeout: timeout)
+        var handled = 0
         // After a sleep the clock moved: frames heard now must not carry the time before it.
         if timeout != 0 && tickPeriod != 0 { now = cweft_coarse_now_ns() }
         for index in 0..<count {
@@ -439,9 +446,10 @@ public final class IOThread: @unchecked Sendable {
             // A source deregistered earlier in this batch may have given its slot to a new one.
             if slot < slots.count, generations[slot] == UInt8(truncatingIfNeeded: token >> 56), let source = slots[slot] {
                 source.descriptorReady(token: UInt32(truncatingIfNeeded: token), events: eventBits[index])
+                handled += 1
             }
         }
-        return count
+        return handled
     }
 
     private func flushDirty() {
@@ -454,7 +462,9 @@ public final class IOThread: @unchecked Sendable {
         }
     }
 
-    private func sleepUntilWoken() {
+    /// Returns the work found on the way (a source busy before sleeping, events handled on
+    /// waking): sources run their receive paths right there, so it ends an idle gap.
+    private func sleepUntilWoken() -> Int {
         sleeping.store(true, ordering: .sequentiallyConsistent)
         var timeout: Int32 = -1
         var busy = false
@@ -478,11 +488,13 @@ public final class IOThread: @unchecked Sendable {
             timeout = timeout < 0 ? untilTick : min(timeout, untilTick)
             if untilTick == 0 { busy = true }
         }
+        var work = busy ? 1 : 0
         if !busy && !hasJobs.load(ordering: .sequentiallyConsistent) && running.load(ordering: .relaxed) {
-            _ = pollDescriptors(timeout: timeout)
+            work = pollDescriptors(timeout: timeout)
         }
         sleeping.store(false, ordering: .relaxed)
         for source in memoryPollers { source.didWake() }
+        return work
     }
 }
 

@@ -60,7 +60,9 @@ public struct SendReservation: ~Copyable {
         discard self
     }
 
-    /// Publishes a frame of `kind` carrying the first `length` payload bytes.
+    /// Publishes a frame of `kind` carrying the first `length` payload bytes. Bytes written
+    /// past `length` are not part of the frame, and must not be written: in a ring they may
+    /// lie where the next record starts.
     @inlinable @inline(__always)
     public consuming func commit(
         kind: MessageKind, length: Int, channel: UInt32 = 0, correlation: UInt64 = 0, flags: FrameFlags = []
