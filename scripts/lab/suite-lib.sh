@@ -52,6 +52,17 @@ lab_barrier() {
 # lab_peer_addr N: IPv4 address of node N on the lab link.
 lab_peer_addr() { echo "${WEFT_LAB_ADDR%.*}.$1"; }
 
+# lab_wait_for_line FILE PATTERN [SECONDS]: waits until FILE (a started process's output)
+# holds PATTERN; fails after SECONDS (default 30), saying what it waited for.
+lab_wait_for_line() {
+    local file=$1 pattern=$2 limit=${3:-30} deadline
+    deadline=$((SECONDS + limit))
+    until grep -q "$pattern" "$file" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { lab_log "no '$pattern' in $file after ${limit}s"; return 1; }
+        sleep 0.1
+    done
+}
+
 # lab_wait_tcp_listen PORT [TIMEOUT]: wait until something on this node
 # listens on TCP PORT (a server is ready for its client).
 lab_wait_tcp_listen() {

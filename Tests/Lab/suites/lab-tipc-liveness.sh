@@ -14,14 +14,6 @@ lab_host_prepare() {
     chmod 600 .build/lab-tipc/secret
 }
 
-_wait_for_line() {
-    local file=$1 pattern=$2 limit=${3:-30} deadline
-    deadline=$((SECONDS + limit))
-    until grep -q "$pattern" "$file" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || { lab_log "no '$pattern' in $file after ${limit}s"; return 1; }
-        sleep 0.1
-    done
-}
 
 # A client that stops mid-run is dropped by the server with the idle time-out's sentence.
 _stopped_peer_is_lost() {
@@ -29,16 +21,16 @@ _stopped_peer_is_lost() {
     "$WEFT" serve --transport tipc --secret-file "$(_secret)" --listen 18888:41 \
         --idle-timeout-ms 2000 --heartbeat-interval-ms 400 >"$out" 2>&1 &
     server=$!
-    _wait_for_line "$out" "listening on 18888:41" 120 || rc=1
+    lab_wait_for_line "$out" "listening on 18888:41" 120 || rc=1
     "$WEFT" pingpong --transport tipc --secret-file "$(_secret)" --connect 18888:41 --size 8 --count 100000000 \
         --warmup 10 >/dev/null 2>&1 &
     client=$!
     # A process takes seconds to start under emulation.
-    _wait_for_line "$out" "connection from" 120 || rc=1
+    lab_wait_for_line "$out" "connection from" 120 || rc=1
     sleep 1
     kill -STOP "$client"
     started=$SECONDS
-    _wait_for_line "$out" "nothing heard from the peer" 15 || rc=1
+    lab_wait_for_line "$out" "nothing heard from the peer" 15 || rc=1
     lab_log "dropped $((SECONDS - started)) s after the stop (idle-timeout-ms 2000)"
     kill -KILL "$client" 2>/dev/null
     kill "$server" 2>/dev/null
@@ -53,11 +45,11 @@ _cap_refuses_the_next() {
     local out="$WEFT_LAB_SUITE_RESULTS/serve-cap.out" err="$WEFT_LAB_SUITE_RESULTS/second-client.err" rc=0 server first
     "$WEFT" serve --transport tipc --secret-file "$(_secret)" --listen 18888:42 --max-connections 1 >"$out" 2>&1 &
     server=$!
-    _wait_for_line "$out" "listening on 18888:42" 120 || rc=1
+    lab_wait_for_line "$out" "listening on 18888:42" 120 || rc=1
     "$WEFT" pingpong --transport tipc --secret-file "$(_secret)" --connect 18888:42 --size 8 --count 100000000 \
         --warmup 10 >/dev/null 2>&1 &
     first=$!
-    _wait_for_line "$out" "connection from" 120 || rc=1
+    lab_wait_for_line "$out" "connection from" 120 || rc=1
     if "$WEFT" pingpong --transport tipc --secret-file "$(_secret)" --connect 18888:42 --size 8 --count 10 \
         --warmup 1 >/dev/null 2>"$err"; then
         lab_log "the second client was served past max-connections 1"
@@ -70,7 +62,7 @@ _cap_refuses_the_next() {
         rc=1
     fi
     kill "$first" 2>/dev/null
-    _wait_for_line "$out" "closed after\|failed:" 60 || rc=1
+    lab_wait_for_line "$out" "closed after\|failed:" 60 || rc=1
     "$WEFT" pingpong --transport tipc --secret-file "$(_secret)" --connect 18888:42 --size 8 --count 100 \
         --warmup 1 --json >"$WEFT_LAB_SUITE_RESULTS/third-client.json" 2>&1 || rc=1
     grep -q '"rtt_p50_ns":[0-9]' "$WEFT_LAB_SUITE_RESULTS/third-client.json" || { lab_log "the freed place served no one"; rc=1; }

@@ -14,14 +14,6 @@ lab_host_prepare() {
     chmod 600 .build/lab-tipc/secret
 }
 
-_wait_for_line() {
-    local file=$1 pattern=$2 limit=${3:-30} deadline
-    deadline=$((SECONDS + limit))
-    until grep -q "$pattern" "$file" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || { lab_log "no '$pattern' in $file after ${limit}s"; return 1; }
-        sleep 0.1
-    done
-}
 
 # Node 1 serves 18888:1 (and TCP at its lab address, for the ratio); node 2
 # ping-pongs both, tipc by name alone.
@@ -33,8 +25,8 @@ _pingpong_across() {
         echo $! >/tmp/weft-serve.pid
         "$WEFT" serve --transport tcp --secret-file "$(_secret)" --listen "$tcp_address" >"$WEFT_LAB_SUITE_RESULTS/serve1-tcp.out" 2>&1 &
         local tcp_server=$!
-        _wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve1.out" "listening on 18888:1" 30 || rc=1
-        _wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve1-tcp.out" "listening on" 30 || rc=1
+        lab_wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve1.out" "listening on 18888:1" 30 || rc=1
+        lab_wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve1-tcp.out" "listening on" 30 || rc=1
         lab_barrier served 60 || rc=1
         lab_barrier pinged 180 || rc=1
         kill "$tcp_server"
@@ -65,7 +57,7 @@ _discovery_and_kill() {
     if [ "$WEFT_LAB_NODE" = 2 ]; then
         "$WEFT" discover --transport tipc --until-down 18888:1 --timeout 90 >"$out" 2>&1 &
         local watcher=$!
-        _wait_for_line "$out" "^up 18888:1$" 30 || rc=1
+        lab_wait_for_line "$out" "^up 18888:1$" 30 || rc=1
         lab_barrier discovered 60 || rc=1
         local t0=$SECONDS
         lab_barrier killed 60 || rc=1
@@ -93,7 +85,7 @@ _link_loss() {
     if [ "$WEFT_LAB_NODE" = 2 ]; then
         "$WEFT" serve --transport tipc --secret-file "$(_secret)" --listen 18888:2 >"$WEFT_LAB_SUITE_RESULTS/serve2.out" 2>&1 &
         local server=$!
-        _wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve2.out" "listening on 18888:2" 30 || rc=1
+        lab_wait_for_line "$WEFT_LAB_SUITE_RESULTS/serve2.out" "listening on 18888:2" 30 || rc=1
         lab_barrier serving2 60 || rc=1
         lab_barrier watching 60 || rc=1
         tipc bearer disable media eth dev "$WEFT_LAB_IFACE" || rc=1
@@ -105,7 +97,7 @@ _link_loss() {
         lab_barrier serving2 60 || rc=1
         "$WEFT" discover --transport tipc --until-down 18888:2 --timeout 60 --timestamps >"$out" 2>&1 &
         local watcher=$!
-        _wait_for_line "$out" " up 18888:2$" 30 || rc=1
+        lab_wait_for_line "$out" " up 18888:2$" 30 || rc=1
         lab_barrier watching 60 || rc=1
         lab_barrier cut 60 || rc=1
         local start_ns end_ns
@@ -136,7 +128,7 @@ _actors_across() {
         "$HELLO" --transport tipc --secret-file "$(_secret)" --listen 18888:11 --members 2 --watch 18888:12 --timeout 120 \
             >"$out" 2>&1 &
         local node=$!
-        _wait_for_line "$out" "call in flight" 90 || rc=1
+        lab_wait_for_line "$out" "call in flight" 90 || rc=1
         lab_barrier inflight 120 || rc=1
         lab_barrier killed-actor 60 || rc=1
         local start_ns end_ns

@@ -14,14 +14,6 @@ _secret() {
     echo "$file"
 }
 
-_wait_for_line() {
-    local file=$1 pattern=$2 limit=${3:-30} deadline
-    deadline=$((SECONDS + limit))
-    until grep -q "$pattern" "$file" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || { lab_log "no '$pattern' in $file after ${limit}s"; return 1; }
-        sleep 0.2
-    done
-}
 
 _link_down_ends_the_run() {
     local out="$WEFT_LAB_SUITE_RESULTS/serve.out" err="$WEFT_LAB_SUITE_RESULTS/client.err" rc=0 server client
@@ -29,12 +21,12 @@ _link_down_ends_the_run() {
     # shellcheck disable=SC2086  # $timing is two options
     "$WEFT" serve --transport verbs --secret-file "$(_secret)" --listen "$WEFT_LAB_ADDR:7490" $timing >"$out" 2>&1 &
     server=$!
-    _wait_for_line "$out" "listening on" 120 || rc=1
+    lab_wait_for_line "$out" "listening on" 120 || rc=1
     # shellcheck disable=SC2086
     "$WEFT" pingpong --transport verbs --secret-file "$(_secret)" --connect "$WEFT_LAB_ADDR:7490" --size 8 \
         --count 100000000 --warmup 10 --timeout 300 $timing >/dev/null 2>"$err" &
     client=$!
-    _wait_for_line "$out" "connection from" 120 || rc=1
+    lab_wait_for_line "$out" "connection from" 120 || rc=1
     sleep 2
     kill -0 "$client" 2>/dev/null || { lab_log "the client ended before the link went down"; rc=1; }
     ip link set "$WEFT_LAB_IFACE" down

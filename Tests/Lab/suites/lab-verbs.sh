@@ -110,14 +110,6 @@ _memlock_sentence() {
     grep -q "locked-memory limit (RLIMIT_MEMLOCK" "$out" && grep -q "LimitMEMLOCK=infinity" "$out"
 }
 
-_wait_for_line() {
-    local file=$1 pattern=$2 limit=${3:-30} deadline
-    deadline=$((SECONDS + limit))
-    until grep -q "$pattern" "$file" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || { echo "no '$pattern' in $file after ${limit}s"; return 1; }
-        sleep 0.2
-    done
-}
 
 # At max-connections 1 the second client is refused, before anything is set up for it, with
 # the listener's sentence carried in the reject; the first is served on.
@@ -126,11 +118,11 @@ _cap_refuses_the_next() {
     local server first addr="$WEFT_LAB_ADDR:7491"
     _weft serve --transport verbs --secret-file "$(_secret)" --listen "$addr" --max-connections 1 >"$out" 2>&1 &
     server=$!
-    _wait_for_line "$out" "listening on" 120 || rc=1
+    lab_wait_for_line "$out" "listening on" 120 || rc=1
     _weft pingpong --transport verbs --secret-file "$(_secret)" --connect "$addr" --size 8 --count 100000000 \
         --warmup 10 --timeout 300 >/dev/null 2>&1 &
     first=$!
-    _wait_for_line "$out" "connection from" 120 || rc=1
+    lab_wait_for_line "$out" "connection from" 120 || rc=1
     if _weft pingpong --transport verbs --secret-file "$(_secret)" --connect "$addr" --size 8 --count 10 \
         --warmup 1 >/dev/null 2>"$err"; then
         echo "the second client was served past max-connections 1"
