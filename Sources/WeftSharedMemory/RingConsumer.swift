@@ -7,6 +7,9 @@ struct RingConsumer {
     let mask: UInt64
     private(set) var head: UInt64
     private var publishedHead: UInt64
+    /// The handler may still hold a frame: delivery asks `InOrderDelivery.resume` before
+    /// going on. Kept here so that a poll with nothing held costs no call.
+    var mayBeHolding = false
 
     init(ring: RingMemory) {
         self.ring = ring
@@ -90,6 +93,19 @@ struct RingConsumer {
     mutating func consume(upTo end: UInt64) {
         if end &- head > SharedMemoryLayout.recordAlignment { clearInnerSlots(from: head, to: end) }
         head = end
+    }
+
+    /// Moves the head past a record handed out in a batch, freeing nothing yet: the batch's
+    /// frames stay in place until `consumeBatch` (the producer sees only published heads).
+    @inline(__always)
+    mutating func skip(to end: UInt64) { head = end }
+
+    /// A batch of `frames` records from `start` to the head was handled: clears inner slots
+    /// when some record covered several (then the one-slot records' tags in the run are
+    /// cleared too, which no one reads again).
+    @inline(__always)
+    func consumeBatch(from start: UInt64, frames: Int) {
+        if head &- start > UInt64(frames) &* SharedMemoryLayout.recordAlignment { clearInnerSlots(from: start, to: head) }
     }
 
     private func clearInnerSlots(from start: UInt64, to end: UInt64) {

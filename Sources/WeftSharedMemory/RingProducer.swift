@@ -28,7 +28,17 @@ struct RingProducer {
     /// or nil when the consumer has not freed enough yet.
     @inline(__always)
     mutating func reserve(capacity: Int) -> (frame: UnsafeMutableRawPointer, position: UInt64)? {
-        let need = SharedMemoryLayout.recordSize(payload: capacity)
+        guard let (record, position) = reserveRecords(bytes: SharedMemoryLayout.recordSize(payload: capacity)) else {
+            return nil
+        }
+        return (record + SharedMemoryLayout.tagSize, position)
+    }
+
+    /// Space for records of `need` bytes in all (a multiple of the record alignment, at most a
+    /// quarter of the ring) that does not cross the ring's end: where the first record starts
+    /// (its tag) and its position, or nil when the consumer has not freed enough yet.
+    @inline(__always)
+    mutating func reserveRecords(bytes need: UInt64) -> (record: UnsafeMutableRawPointer, position: UInt64)? {
         var position = tail
         let offset = position & mask
         let padding = offset + need > ring.size ? ring.size - offset : 0
@@ -43,7 +53,7 @@ struct RingProducer {
             tail = position
         }
         reservedEnd = position &+ need
-        return (ring.data + Int(position & mask) + SharedMemoryLayout.tagSize, position)
+        return (ring.data + Int(position & mask), position)
     }
 
     /// A reservation dropped unpublished: its payload may have reached inner slot starts,
@@ -62,6 +72,33 @@ struct RingProducer {
         let next = position &+ SharedMemoryLayout.recordSize(payload: payloadLength)
         cweft_store_release_u64(tagPointer(position & mask), position)
         tail = next
+        if consumerWakeFD >= 0 {
+            cweft_full_fence()
+            if cweft_load_u32_seq_cst(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }
+        }
+    }
+
+    /// Publishes the records written in `bytes` bytes from `position` (a batch), in order, and
+    /// signals a sleeping consumer once for all of them. Each record's size comes from its
+    /// header's length; the peer maps this ring too and may rewrite it meanwhile, so the walk
+    /// stays inside `bytes` and moves at least one slot a record: a rewrite garbles only what
+    /// the peer itself reads.
+    @inline(__always)
+    mutating func publishRecords(position start: UInt64, bytes: Int) {
+        let end = start &+ UInt64(bytes)
+        var position = start
+        while position < end {
+            let frame = ring.data + Int(position & mask) + SharedMemoryLayout.tagSize
+            let length = UInt32(
+                littleEndian: frame.loadUnaligned(fromByteOffset: FrameLayout.payloadLengthOffset, as: UInt32.self))
+            let size = min(SharedMemoryLayout.recordSize(payload: Int(length)), end &- position)
+            if position != start { cweft_store_release_u64(tagPointer(position & mask), position) }
+            position &+= size
+        }
+        // The first tag last: a consumer that caught up spins on the first record's line
+        // only; the others fill without it pulling at them, and are all there when it looks.
+        cweft_store_release_u64(tagPointer(start & mask), start)
+        tail = end
         if consumerWakeFD >= 0 {
             cweft_full_fence()
             if cweft_load_u32_seq_cst(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }

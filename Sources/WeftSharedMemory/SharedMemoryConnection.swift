@@ -34,6 +34,11 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     /// Behind a pointer, like the rings: the handler runs inside `deliver`, and a stored
     /// property mutated across that call would cost a dynamic exclusivity check per frame.
     private let delivery: UnsafeMutablePointer<InOrderDelivery>
+    /// The handler again when it takes batches of data frames (decided here, not per frame),
+    /// and the batch being gathered: where it starts in the ring and its frames.
+    private let batchHandler: (any BatchConnectionHandler)?
+    private let batch: UnsafeMutablePointer<BatchBuffer>
+    private var batchStart: UInt64 = 0
 
     /// Heartbeats and the idle time-out: this side's count in the control page, and the peer's.
     private var liveness: ConnectionLiveness
@@ -78,6 +83,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
         delivery = Self.allocateOnOwnLines(InOrderDelivery.self)
         delivery.initialize(to: InOrderDelivery(limits: context.limits, reassembly: context.reassembly))
+        batchHandler = handler as? any BatchConnectionHandler
+        batch = Self.allocateOnOwnLines(BatchBuffer.self)
+        batch.initialize(to: BatchBuffer())
         liveness = ConnectionLiveness(context: context, now: 0)
         ownHeartbeats = region.heartbeatCount(sendRing: sendRing)
         peerHeartbeats = region.heartbeatCount(sendRing: 1 - sendRing)
@@ -93,6 +101,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         producer.deallocate()
         consumer.deinitialize(count: 1)
         consumer.deallocate()
+        batch.deinitialize(count: 1)
+        batch.deallocate()
         // Reached with a frame still held only when the IO thread stopped before the handler
         // released it: the frame keeps the delivery state and the mapping it points into.
         if delivery.pointee.leaveMemoryToHeldFrames() {
@@ -191,6 +201,40 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         return SendReservation(frame: frame, capacity: capacity, token: position, hooks: reservationHooks)
     }
 
+    /// Records for `frames` frames of up to `capacity` payload bytes, in one run of the ring (at
+    /// most a quarter of it), published by one `commit`: one tail update and, when the peer
+    /// may sleep, one wake-up check for the whole batch.
+    public func reserveBatch(frames: Int, capacity: Int) throws(TransportError) -> SendBatch {
+        guard capacity <= maxReservation else { throw .messageTooLarge(size: capacity, limit: maxReservation) }
+        guard state.load(ordering: .relaxed) == State.open.rawValue else { throw .closed(reason: "connection \(id) is closed") }
+        let record = SharedMemoryLayout.recordSize(payload: capacity)
+        let quarter = producer.pointee.ring.size / 4
+        var bytes = UInt64(min(max(1, frames), Int(quarter))) * record
+        if bytes > quarter { bytes = max(record, quarter / record * record) }
+        sendLock?.lock()
+        guard let (start, position) = producer.pointee.reserveRecords(bytes: bytes) else {
+            sendLock?.unlock()
+            throw .wouldBlock
+        }
+        return SendBatch(
+            start: start, room: Int(bytes), capacity: capacity, token: position, hooks: reservationHooks,
+            layout: batchLayout)
+    }
+
+    private var batchLayout: SendBatch.Layout {
+        SendBatch.Layout(recordPrefix: SharedMemoryLayout.tagSize, recordAlignment: Int(SharedMemoryLayout.recordAlignment)) {
+            context, _, token, bytes in
+            Unmanaged<SharedMemoryConnection>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                $0.commitBatch(token: token, bytes: bytes)
+            }
+        }
+    }
+
+    func commitBatch(token: UInt64, bytes: Int) {
+        producer.pointee.publishRecords(position: token, bytes: bytes)
+        sendLock?.unlock()
+    }
+
     /// The reservation's way back here, with no reference counting (see `ReservationHooks`).
     var reservationHooks: ReservationHooks {
         ReservationHooks(
@@ -223,10 +267,13 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     // MARK: Receiving (IO thread)
 
     public func poll() -> Int {
-        switch delivery.pointee.resume() {
-        case .blocked: return 0
-        case .released(let end): consumer.pointee.consume(upTo: end)
-        case .ready: break
+        if consumer.pointee.mayBeHolding {
+            switch delivery.pointee.resume() {
+            case .blocked: return 0
+            case .released(let end): consumer.pointee.consume(upTo: end)
+            case .ready: break
+            }
+            consumer.pointee.mayBeHolding = false
         }
         if finished { return endLingering() }
         var work = 0
@@ -235,19 +282,39 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
             case .empty:
                 break loop
             case .malformed(let error):
-                fail(.protocolViolation(error))
+                // What came before the bad record was accepted: it is delivered first.
+                if batch.pointee.count > 0 { deliverBatch() }
+                if isOpen { fail(.protocolViolation(error)) }
                 return work + 1
             case .frame(let frame, let header, let end):
                 work += 1
+                if batchHandler != nil, header.kind == .data, !header.flags.contains(.fragment) {
+                    // Closed from another thread: deliver no more, as on the one-frame path.
+                    if !isOpen { break loop }
+                    if batch.pointee.count == 0 { batchStart = consumer.pointee.head }
+                    batch.pointee.append(header, payload: frame + FrameLayout.headerSize)
+                    consumer.pointee.skip(to: end)
+                    if batch.pointee.isFull {
+                        deliverBatch()
+                        if !isOpen { break loop }
+                    }
+                    continue
+                }
+                if batch.pointee.count > 0 {
+                    deliverBatch()
+                    if !isOpen { break loop }
+                }
                 switch delivery.pointee.deliver(header, payload: frame + FrameLayout.headerSize, end: end, to: handler, on: self)
                 {
                 case .next:
                     consumer.pointee.consume(upTo: end)
                     if !isOpen { break loop }
                 case .held:
+                    consumer.pointee.mayBeHolding = true
                     break loop
                 case .nextThenPause:
                     consumer.pointee.consume(upTo: end)
+                    consumer.pointee.mayBeHolding = true
                     break loop
                 case .close:
                     consumer.pointee.consume(upTo: end)
@@ -260,8 +327,16 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
                 }
             }
         }
+        if batch.pointee.count > 0 { deliverBatch() }
         consumer.pointee.publishHead()
         return work
+    }
+
+    /// Hands the gathered data frames to the handler in one call, then frees their records.
+    private func deliverBatch() {
+        let frames = batch.pointee.count
+        batch.pointee.deliver(to: batchHandler!, on: self)
+        consumer.pointee.consumeBatch(from: batchStart, frames: frames)
     }
 
     private var isOpen: Bool { state.load(ordering: .relaxed) == State.open.rawValue }

@@ -18,8 +18,10 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
     private let transport: SharedMemoryTransport
     private let options: ConnectionOptions
     private let handlerFactory: @Sendable (PeerInfo) -> any ConnectionHandler
-    private var registration: IORegistration?
+    private(set) var registration: IORegistration?
     private var pending: [ObjectIdentifier: SharedMemoryAcceptor] = [:]
+    /// Refused connectors' sockets, open until they hang up (see `keepUntilHangup`).
+    var refused: [Int32] = []
     private let quota: ConnectionQuota
     private let handshakeTimeout: UInt64
 
@@ -47,6 +49,10 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
     }
 
     func descriptorReady(token: UInt32, events: UInt32) {
+        if token != 0 {
+            refusedSocketReady(token: token, events: events)
+            return
+        }
         while registration != nil {
             let peerSocket: Int32?
             do { peerSocket = try SharedMemorySyscalls.accept(socket) } catch {
@@ -92,7 +98,7 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
             try? SharedMemoryHandshakeMessage.send(
                 HandshakeFrame(kind: .close, payload: Array(quota.refusalReason.utf8.prefix(96))), fds: [],
                 on: peerSocket)
-            Glibc.close(peerSocket)
+            keepUntilHangup(peerSocket)
             return
         }
         let acceptor = SharedMemoryAcceptor(
@@ -132,6 +138,7 @@ final class SharedMemoryListener: TransportListener, IOSource, @unchecked Sendab
     func close() {
         ioThread.execute { [self] in
             guard let registration else { return }
+            for refusedSocket in refused { letGoOfRefused(refusedSocket) }
             self.registration = nil
             ioThread.unwatch(socket, pollWhileSpinning: false)
             ioThread.deregister(registration)

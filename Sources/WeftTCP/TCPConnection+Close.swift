@@ -96,7 +96,8 @@ extension TCPConnection {
         phase.store(Phase.closed.rawValue, ordering: .releasing)
         closeMessage.withLock { if $0.isEmpty || error != nil { $0 = reason } }
         if let registration {
-            ioThread.unwatch(fd, pollWhileSpinning: true)
+            ioThread.unwatch(fd, pollWhileSpinning: !readsWhileSpinning)
+            if readsWhileSpinning { ioThread.releaseSpinReader() }
             ioThread.deregister(registration)
             self.registration = nil
         }

@@ -116,6 +116,9 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     /// (separate `Int` fields had none either).
     @exclusivity(unchecked) var receiveBuffer: TCPReceiveBuffer
     var socketReadable = true
+    /// Spinning, this connection reads its socket on every turn itself (no `epoll_wait` per
+    /// turn); epoll still reports hang-ups and writable edges, every 1024th turn.
+    var readsWhileSpinning = false
     var hangupSeen = false
     var outstanding = false
     var delivered: UInt64 = 0
@@ -199,10 +202,13 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
         precondition(ioThread.isCurrent, "start a TCP connection on its IO thread")
         let registration = ioThread.register(self, pollsMemory: true)
         self.registration = registration
+        readsWhileSpinning = ioThread.claimSpinReader()
         do {
             try ioThread.watch(
-                fd, events: Self.socketEvents, for: registration, token: 0, pollWhileSpinning: true)
+                fd, events: Self.socketEvents, for: registration, token: 0, pollWhileSpinning: !readsWhileSpinning)
         } catch {
+            if readsWhileSpinning { ioThread.releaseSpinReader() }
+            readsWhileSpinning = false
             ioThread.deregister(registration)
             self.registration = nil
             throw error
@@ -234,7 +240,16 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
 
     public func poll() -> Int {
         var work = 0
-        if outstanding && releaseCursor.position == delivered { work += receive() }
+        if readsWhileSpinning {
+            if !terminated && !peerClosed && (!outstanding || releaseCursor.position == delivered) {
+                socketReadable = true
+                work += receive()
+            }
+            // No writable edge is seen between epoll passes: a blocked writer tries again.
+            if !terminated && writeBlocked.load(ordering: .relaxed) { requestWrite() }
+        } else if outstanding && releaseCursor.position == delivered {
+            work += receive()
+        }
         let now = committed.load(ordering: .relaxed)
         if now != lastPolledCommit {
             lastPolledCommit = now

@@ -38,13 +38,16 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
         quota = ConnectionQuota(limit: context.maxConnections)
     }
 
-    /// Registers and starts accepting (on the IO thread).
+    /// Registers and starts accepting (on the IO thread). A spinning thread looks at the
+    /// listening socket on its every-1024th-turn epoll pass, not every turn: accepting may
+    /// wait a fraction of a millisecond, and the turns of its connections stay free of
+    /// `epoll_wait`.
     func start() throws(SystemError) {
         let registration = ioThread.register(self, pollsMemory: false)
         do {
             try ioThread.watch(
                 fd, events: IOEvents(rawValue: IOEvents.readable.rawValue | CWEFT_TCP_EPOLLET), for: registration,
-                token: 0, pollWhileSpinning: true)
+                token: 0, pollWhileSpinning: false)
         } catch {
             ioThread.deregister(registration)
             throw error
@@ -137,7 +140,7 @@ public final class TCPListener: TransportListener, IOSource, @unchecked Sendable
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let closedOnThread = ioThread.submitAndWait { [self] in
             if let registration {
-                ioThread.unwatch(fd, pollWhileSpinning: true)
+                ioThread.unwatch(fd, pollWhileSpinning: false)
                 ioThread.deregister(registration)
                 self.registration = nil
             }

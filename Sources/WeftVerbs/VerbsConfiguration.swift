@@ -22,8 +22,10 @@ public struct VerbsConfiguration: Sendable, Equatable {
 
     /// Receive buffers posted beyond the credits, for frames that need no credit (credit,
     /// close, handshake, rendezvousDone): at most four credit frames, one close and one
-    /// rendezvousDone are ever in flight.
-    static let controlReceives = 8
+    /// rendezvousDone per rendezvous in flight are ever unread.
+    static let controlReceives = 16
+    /// Rendezvous one side may have in flight on a connection (issued, not yet read by the peer).
+    static let maxRendezvousInFlight = 8
     /// Send slots the IO thread keeps for those frames.
     static let controlSlots = 8
     /// One control slot: a header and the longest close reason.

@@ -12,6 +12,13 @@ extension VerbsConnection {
     /// Open: tick for heartbeats and the idle time-out.
     func startLiveness() {
         guard let registration, !liveness.isOff else { return }
+        // The peer's frames (heartbeats included) queue behind its work requests: while its
+        // queue pair retransmits (a lossy link, its RDMA READs of our frames), nothing can
+        // arrive, for up to its whole retransmission window; the queue pair fails by itself
+        // after that. Silence shorter than the window plus a heartbeat proves nothing.
+        if let window = VerbsSyscalls.retransmissionWindow(qp) {
+            liveness.raiseIdleTimeout(toAtLeast: window + liveness.heartbeatInterval)
+        }
         ioThread.startTicking(registration, every: liveness.tickPeriod)
         liveness.heard(at: ioThread.now)
         liveness.sent(at: ioThread.now)

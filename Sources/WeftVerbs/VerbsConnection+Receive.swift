@@ -48,79 +48,92 @@ extension VerbsConnection {
         switch delivery.pointee.resume() {
         case .blocked: return 0
         case .released:
-            // A held frame from the read region (heldBuffer -1) frees the region itself.
             if heldBuffer >= 0 {
                 let index = heldBuffer
                 heldBuffer = -1
                 repost(index, data: true)
+            } else if reads.frontHeld {
+                reads.freeFront()
             }
         case .ready: break
         }
         var work = 0
-        if readState != .idle {
-            // Frames behind a rendezvous wait for its READ: delivery stays in order.
-            guard readState == .read else { return 0 }
-            readState = .idle
-            work += 1
-            guard deliverRead() else { return work }
-        }
-        while receiveHead != receiveTail && !terminated {
+        while !terminated {
+            if reads.frontIsRead {
+                work += 1
+                guard deliverRead() else { return work }
+                continue
+            }
+            guard receiveHead != receiveTail else { return work }
             let (index, length) = receiveRing[receiveHead & receiveRingMask]
+            let step = handleReceive(buffer: Int(index), length: Int(length), behindRead: !reads.isEmpty)
+            if step == .wait { return work }
             receiveHead &+= 1
             work += 1
-            guard handleReceive(buffer: Int(index), length: Int(length)) else { break }
+            if step == .stop { return work }
         }
         return work
     }
 
-    /// One received frame in buffer `index`; false when handling must stop for now.
+    /// What handling one received frame leaves to do: go on, stop for now, or stop and leave
+    /// the frame at the head of the queue (it must wait for a rendezvous ahead of it).
+    enum ReceiveStep {
+        case next
+        case stop
+        case wait
+    }
+
+    /// One received frame in buffer `index`. Behind a rendezvous still being read, frames the
+    /// application sees (and `close`) wait so that delivery stays in order; the rest (credit,
+    /// heartbeat, further rendezvous) are handled at once, so READs overlap.
     @inline(__always)
-    private func handleReceive(buffer index: Int, length: Int) -> Bool {
+    private func handleReceive(buffer index: Int, length: Int, behindRead: Bool) -> ReceiveStep {
         let frame = receiveBase + index * bufferBytes
         let handshaking = phase.load(ordering: .relaxed) == Phase.handshaking.rawValue
         guard length >= FrameLayout.headerSize else {
             violation(.truncated(have: length, need: FrameLayout.headerSize))
-            return false
+            return .stop
         }
         let header: FrameHeader
         switch FrameHeader.decode(from: frame, limits: handshaking ? Self.handshakeLimits : limits) {
         case .success(let decoded): header = decoded
         case .failure(let error):
             violation(error)
-            return false
+            return .stop
         }
         guard FrameLayout.headerSize + Int(header.payloadLength) <= length else {
             violation(.truncated(have: length, need: FrameLayout.headerSize + Int(header.payloadLength)))
-            return false
+            return .stop
         }
         let payload = UnsafeRawPointer(frame + FrameLayout.headerSize)
         if handshaking {
             let going = acceptorStep(header, payload: payload)
             repost(index, data: false)
-            return going
+            return going ? .next : .stop
         }
         switch header.kind {
         case .data, .request, .response:
+            if behindRead { return .wait }
             guard let handler else {
                 repost(index, data: true)
-                return true
+                return .next
             }
             delivered &+= 1
             switch delivery.pointee.deliver(header, payload: payload, end: delivered, to: handler, on: self) {
             case .next:
                 repost(index, data: true)
-                return !terminated
+                return terminated ? .stop : .next
             case .held:
                 heldBuffer = index
-                return false
+                return .stop
             case .nextThenPause:
                 repost(index, data: true)
-                return false
+                return .stop
             case .close:
-                return false
+                return .stop
             case .violation(let error):
                 violation(error)
-                return false
+                return .stop
             }
         case .credit:
             if header.payloadLength >= 4 {
@@ -128,15 +141,16 @@ extension VerbsConnection {
                 credits.add(Int(granted), ordering: .releasing)
             }
             repost(index, data: false)
-            return true
+            return .next
         case .heartbeat:
             repost(index, data: false)
-            return true
+            return .next
         case .close:
+            if behindRead { return .wait }
             let reason = String(decoding: UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength)), as: UTF8.self)
             repost(index, data: false)
             peerClosedInOrder(reason: reason)
-            return false
+            return .stop
         case .rendezvousReady:
             return startRead(buffer: index, payload: UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength)))
         case .rendezvousDone:
@@ -144,7 +158,7 @@ extension VerbsConnection {
                 buffer: index, payload: UnsafeRawBufferPointer(start: payload, count: Int(header.payloadLength)))
         case .hello, .helloReply, .auth:
             violation(.unexpectedKind(header.kind, state: "the connection is established"))
-            return false
+            return .stop
         }
     }
 

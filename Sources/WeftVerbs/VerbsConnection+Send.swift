@@ -30,12 +30,19 @@ extension VerbsConnection {
             throw .wouldBlock
         }
         if capacity > eagerLimit {
-            guard rendezvousIssued.load(ordering: .relaxed) == rendezvousFreed.load(ordering: .acquiring) else {
+            guard
+                rendezvousIssued.load(ordering: .relaxed) &- rendezvousFreed.load(ordering: .acquiring)
+                    < UInt64(VerbsConfiguration.maxRendezvousInFlight),
+                let start = sendRegion.place(
+                    FrameLayout.headerSize + capacity, head: sendRegionHead.load(ordering: .acquiring))
+            else {
                 sendLock?.unlock()
                 throw .wouldBlock
             }
+            reservedRegionStart = start
             return SendReservation(
-                frame: rendezvousSendBase, capacity: capacity, token: tail | Self.rendezvousBit, hooks: reservationHooks)
+                frame: rendezvousSendBase + sendRegion.offset(start), capacity: capacity,
+                token: tail | Self.rendezvousBit, hooks: reservationHooks)
         }
         let frame = sendBase + Int(tail % slotCount) * slotBytes
         return SendReservation(frame: frame, capacity: capacity, token: tail, hooks: reservationHooks)
@@ -53,9 +60,15 @@ extension VerbsConnection {
                     $0.commitReservation(frame: frame, token: token, payloadLength: length)
                 }
             },
-            abandon: { context, _ in
-                Unmanaged<VerbsConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.sendLock?.unlock() }
+            abandon: { context, token in
+                Unmanaged<VerbsConnection>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.abandonReservation(token: token) }
             })
+    }
+
+    /// Nothing was sent: a rendezvous reservation gives its space back; the next sender goes in.
+    func abandonReservation(token: UInt64) {
+        if token & Self.rendezvousBit != 0 { sendRegion.unplaceLast() }
+        sendLock?.unlock()
     }
 
     /// Posts the frame as one send: inline when it fits, signalled every `signalInterval`
@@ -74,12 +87,20 @@ extension VerbsConnection {
     /// a `rendezvousReady` frame in the next slot (one credit, as the frame itself would take).
     func commitRendezvous(slotToken: UInt64, payloadLength: UInt32) {
         let token = rendezvousIssued.load(ordering: .relaxed) &+ 1
+        let frameLength = UInt32(FrameLayout.headerSize) + payloadLength
+        // Written before the token is published: the IO thread reads it once the peer is done.
+        rendezvousEnds[Int(token % UInt64(VerbsConfiguration.maxRendezvousInFlight))] =
+            sendRegion.trim(start: reservedRegionStart, to: Int(frameLength))
         rendezvousIssued.store(token, ordering: .releasing)
+        let inFlight = token &- rendezvousFreed.load(ordering: .relaxed)
+        if inFlight > counters.rendezvousPeakInFlight.load(ordering: .relaxed) {
+            counters.rendezvousPeakInFlight.store(inFlight, ordering: .relaxed)
+        }
         let slot = sendBase + Int(slotToken % slotCount) * slotBytes
         FrameHeader(kind: .rendezvousReady, payloadLength: UInt32(RendezvousReady.size)).encode(to: slot)
         RendezvousReady(
-            address: UInt64(UInt(bitPattern: rendezvousSendBase)), remoteKey: rkey,
-            frameLength: UInt32(FrameLayout.headerSize) + payloadLength, token: token
+            address: UInt64(UInt(bitPattern: rendezvousSendBase + sendRegion.offset(reservedRegionStart))),
+            remoteKey: rkey, frameLength: frameLength, token: token
         ).encode(to: slot + FrameLayout.headerSize)
         VerbsCounters.bump(counters.rendezvousSends)
         postSlot(slot, token: slotToken, length: FrameLayout.headerSize + RendezvousReady.size)

@@ -9,19 +9,21 @@ import WeftCore
 /// registered chunk (from the device's pool, one per connection)
 ///
 ///   0                      S·B             S·B + 8·512                        P             P + V         P + 2V
-///   | send slots (S × B)    | control slots | receive buffers ((R + 8) × B)      | rendezvous   | rendezvous   |
+///   | send slots (S × B)    | control slots | receive buffers ((R + 16) × B)     | rendezvous   | rendezvous   |
 ///   | frames the app        | credit, close,| posted to the SRQ; a received frame| send region  | read region  |
-///   | reserves and commits  | handshake,    | is handed up in place and reposted | (one large   | (the peer's  |
-///   | (sender thread)       | done (IO)     | when released (IO thread)          | frame)       | frame, read) |
+///   | reserves and commits  | handshake,    | is handed up in place and reposted | (large       | (the peer's  |
+///   | (sender thread)       | done (IO)     | when released (IO thread)          | frames, ring)| frames, ring)|
 ///
 ///   S = sendSlots, B = bufferBytes, R = receiveCredits (the peer's send credits),
 ///   P = the next page boundary, V = one rendezvous region (a header + rendezvousBytes, whole pages)
 /// ```
 ///
-/// Large frames (payload above the eager limit): `reserve` hands out the rendezvous send
-/// region; `commit` sends a small `rendezvousReady` (address, rkey, length, token) in a
-/// slot instead. The peer reads the frame with one RDMA READ into its read region, answers
-/// `rendezvousDone` (which frees the send region), and delivers the frame in place.
+/// Large frames (payload above the eager limit): `reserve` hands out space in the rendezvous
+/// send region (a ring: up to `maxRendezvousInFlight` frames at once); `commit` sends a
+/// small `rendezvousReady` (address, rkey, length, token) in a slot instead. The peer reads
+/// the frame with one RDMA READ into its read region (a ring too, so READs of several frames
+/// overlap), answers `rendezvousDone` (which frees the frame's space, and every earlier
+/// one's), and delivers the frame in place in its turn.
 ///
 /// Sending: `reserve` needs a free send slot and a credit; `commit` posts one send work
 /// request at once from the sender's thread (inline when the frame fits `max_inline_data`,
@@ -81,15 +83,23 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     let signalInterval: UInt64
     var tail: UInt64 = 0
     var lastSignaled: UInt64 = 0
+    /// Large frames in the rendezvous send region, and where the one reserved now starts.
+    var sendRegion: RendezvousRing
+    var reservedRegionStart: UInt64 = 0
+    /// Each rendezvous token's end in the send region (slot `token % maxRendezvousInFlight`):
+    /// written at commit, read by the IO thread when the peer's `rendezvousDone` frees it.
+    let rendezvousEnds: UnsafeMutablePointer<UInt64>
     private let pad0 = VerbsCacheLinePad()
     /// Written by the IO thread: sends known complete, credits granted by the peer.
     let completedSends = Atomic<UInt64>(0)
     let credits: Atomic<Int>
     let sendFailure = Atomic<Int32>(0)
-    /// Rendezvous offered (sender) and read by the peer (`rendezvousDone`, IO thread): the send
-    /// region is free when they are equal. Tokens count from 1.
+    /// Rendezvous offered (sender) and read by the peer (`rendezvousDone`, IO thread): at most
+    /// `maxRendezvousInFlight` apart. Tokens count from 1.
     let rendezvousIssued = Atomic<UInt64>(0)
     let rendezvousFreed = Atomic<UInt64>(0)
+    /// The send region's ring position before which the peer has read everything (IO thread).
+    let sendRegionHead = Atomic<UInt64>(0)
     private let pad1 = VerbsCacheLinePad()
     let counters = VerbsCounters()
 
@@ -120,10 +130,8 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     var creditsToReturn = 0
     var heldBuffer = -1
     var delivered: UInt64 = 0
-    /// The receiver's side of one rendezvous: idle, READ posted, or frame read and not yet handled.
-    var readState = ReadState.idle
-    var readLength = 0
-    var readToken: UInt64 = 0
+    /// The receiver's rendezvous, oldest first (see `VerbsConnection+Rendezvous`).
+    var reads: PendingReads
     /// A `rendezvousDone` token still to send (no control slot was free); 0: none.
     var doneToSend: UInt64 = 0
     /// Receive completions polled and not yet handled, in arrival order: (buffer index, byte length).
@@ -148,12 +156,6 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
     }
 
     /// What a work request id says: its kind in the top byte, a position or buffer index below.
-    enum ReadState: UInt8 {
-        case idle = 0
-        case reading = 1
-        case read = 2
-    }
-
     enum WorkKind: UInt64 {
         case send = 1
         case control = 2
@@ -203,6 +205,10 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         delivery = .allocate(capacity: 1)
         delivery.initialize(to: InOrderDelivery(limits: context.limits, reassembly: context.reassembly))
         rendezvousFrameBytes = configuration.rendezvousBytes == 0 ? 0 : FrameLayout.headerSize + configuration.rendezvousBytes
+        sendRegion = RendezvousRing(capacity: configuration.rendezvousRegionBytes)
+        rendezvousEnds = .allocate(capacity: VerbsConfiguration.maxRendezvousInFlight)
+        rendezvousEnds.initialize(repeating: 0, count: VerbsConfiguration.maxRendezvousInFlight)
+        reads = PendingReads(regionBytes: configuration.rendezvousRegionBytes)
         rendezvousSendBase = chunk.base + configuration.rendezvousOffset
         rendezvousReadBase = rendezvousSendBase + configuration.rendezvousRegionBytes
         rkey = chunk.rkey
@@ -219,6 +225,8 @@ public final class VerbsConnection: TransportConnection, IOSource, @unchecked Se
         queuePair.destroy()
         receiveRing.deallocate()
         completions.deallocate()
+        rendezvousEnds.deallocate()
+        reads.deallocate()
         // A handler that still holds a frame points into the chunk and the delivery state:
         // both are left to it (rare: the connection is gone and its last frame never released).
         if !delivery.pointee.leaveMemoryToHeldFrames() {

@@ -55,7 +55,8 @@ final class VerbsQueuePair: @unchecked Sendable {
         guard let channel = ibv_create_comp_channel(context) else {
             throw SystemError("ibv_create_comp_channel", errno: errno)
         }
-        let sendDepth = configuration.sendSlots + VerbsConfiguration.controlSlots + Int(device.readsInFlight) + 4
+        // Every READ this side may have posted (one per rendezvous in flight) has its place.
+        let sendDepth = configuration.sendSlots + VerbsConfiguration.controlSlots + VerbsConfiguration.maxRendezvousInFlight + 4
         let receiveDepth = configuration.receiveCredits + VerbsConfiguration.controlReceives
         guard let cq = ibv_create_cq(context, Int32(sendDepth + receiveDepth + 16), nil, channel, 0) else {
             let code = errno

@@ -15,6 +15,8 @@ public struct VerbsStatistics: Sendable, Equatable {
     public var rdmaReads: UInt64
     /// Bytes those READs moved, frame headers included.
     public var rdmaReadBytes: UInt64
+    /// The most rendezvous this side had offered and the peer not yet read, at once.
+    public var rendezvousPeakInFlight: UInt64
 }
 
 /// The counters behind `VerbsStatistics`. Each has one writer (the sender under its lock,
@@ -25,6 +27,7 @@ struct VerbsCounters: ~Copyable {
     let controlSends = Atomic<UInt64>(0)
     let rdmaReads = Atomic<UInt64>(0)
     let rdmaReadBytes = Atomic<UInt64>(0)
+    let rendezvousPeakInFlight = Atomic<UInt64>(0)
 
     @inline(__always)
     static func bump(_ counter: borrowing Atomic<UInt64>, by amount: UInt64 = 1) {
@@ -37,6 +40,7 @@ struct VerbsCounters: ~Copyable {
             rendezvousSends: rendezvousSends.load(ordering: .relaxed),
             controlSends: controlSends.load(ordering: .relaxed),
             rdmaReads: rdmaReads.load(ordering: .relaxed),
-            rdmaReadBytes: rdmaReadBytes.load(ordering: .relaxed))
+            rdmaReadBytes: rdmaReadBytes.load(ordering: .relaxed),
+            rendezvousPeakInFlight: rendezvousPeakInFlight.load(ordering: .relaxed))
     }
 }

@@ -96,6 +96,17 @@ enum VerbsSyscalls {
     }
 
     /// corresponding C function: `rdma_resolve_route`.
+    /// How long the queue pair retransmits an unacknowledged request before it fails: its
+    /// retry count plus one local ACK time-outs of 4.096 µs × 2^timeout. Nil when unknown or
+    /// unbounded (timeout 0). corresponding C function: `ibv_query_qp`.
+    static func retransmissionWindow(_ qp: UnsafeMutablePointer<ibv_qp>) -> UInt64? {
+        var attributes = ibv_qp_attr()
+        var initial = ibv_qp_init_attr()
+        let mask = Int32(bitPattern: IBV_QP_TIMEOUT.rawValue | IBV_QP_RETRY_CNT.rawValue)
+        guard ibv_query_qp(qp, &attributes, mask, &initial) == 0, attributes.timeout > 0 else { return nil }
+        return (UInt64(4096) << UInt64(min(attributes.timeout, 31))) * UInt64(attributes.retry_cnt + 1)
+    }
+
     static func resolveRoute(_ id: UnsafeMutablePointer<rdma_cm_id>, timeoutMilliseconds: Int32) throws(SystemError) {
         guard rdma_resolve_route(id, timeoutMilliseconds) == 0 else { throw SystemError("rdma_resolve_route", errno: errno) }
     }

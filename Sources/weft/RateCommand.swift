@@ -33,6 +33,10 @@ struct Rate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Pin the sending thread to this CPU.", valueName: "n"))
     var cpu: Int?
 
+    /// Diagnostic for the lab suites: adds the transport's own counters to --json.
+    @Flag(name: .customLong("transport-statistics"), help: .hidden)
+    var transportStatistics = false
+
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be 0 or more") }
     }
@@ -75,20 +79,25 @@ struct Rate: AsyncParsableCommand {
         let messagesPerSecond = seconds > 0 ? Double(count) / seconds : 0
         report(
             transport: session.node.descriptor.name, progress: requested, rate: messagesPerSecond, seconds: seconds,
-            placement: session.node.placement)
+            placement: session.node.placement,
+            statistics: transportStatistics ? TransportStatisticsReport.json(for: connection, received: nil) : nil)
     }
 
-    private func report(transport: String, progress: ProgressMode, rate: Double, seconds: Double, placement: PlacementPlan) {
+    private func report(
+        transport: String, progress: ProgressMode, rate: Double, seconds: Double, placement: PlacementPlan, statistics: JSON?
+    ) {
         let bytesPerSecond = rate * Double(measurement.size)
         if measurement.json {
             Output.line(
-                JSON.object([
-                    ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
-                    ("progress", .string(progress.rawValue)),
-                    ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
-                    ("bytes_per_sec", .number(bytesPerSecond.rounded())),
-                    ("placement", PlacementReport.json(.success(placement))),
-                ]).text)
+                JSON.object(
+                    [
+                        ("transport", .string(transport)), ("size", .integer(measurement.size)), ("count", .integer(count)),
+                        ("progress", .string(progress.rawValue)),
+                        ("msgs_per_sec", .number((rate * 10).rounded() / 10)),
+                        ("bytes_per_sec", .number(bytesPerSecond.rounded())),
+                        ("placement", PlacementReport.json(.success(placement))),
+                    ] + (statistics.map { [("transport_statistics", $0)] } ?? [])
+                ).text)
             return
         }
         Output.line(

@@ -28,14 +28,23 @@ struct RateSender: Sendable {
             try sendLarge()
             return started
         }
-        for sequence in 0..<count {
-            let frame = try reserve(size)
-            if size >= 8 {
-                frame.payload.baseAddress!.storeBytes(of: UInt64(sequence).littleEndian, as: UInt64.self)
+        // Batches of frames (one reservation and one commit for all of them where the
+        // transport has batches; one frame each elsewhere).
+        var sequence = 0
+        while sequence < count {
+            let wanted = min(count - sequence, Self.framesPerBatch)
+            var batch = try retrying { () throws(TransportError) in
+                try connection.reserveBatch(frames: wanted, capacity: size)
             }
-            frame.commit(kind: .data, length: size, channel: BenchProtocol.rateChannel)
-            sinceFlush += 1
-            if sinceFlush == flushEvery {
+            while sequence < count,
+                let payload = batch.append(kind: .data, length: size, channel: BenchProtocol.rateChannel)
+            {
+                if size >= 8 { payload.storeBytes(of: UInt64(sequence).littleEndian, as: UInt64.self) }
+                sequence += 1
+            }
+            sinceFlush += batch.count
+            batch.commit()
+            if sinceFlush >= flushEvery {
                 connection.flush()
                 sinceFlush = 0
             }
@@ -43,6 +52,9 @@ struct RateSender: Sendable {
         connection.flush()
         return started
     }
+
+    /// Frames asked for per batch: 64 one-line records are 4 KiB of a ring.
+    static let framesPerBatch = 64
 
     /// Messages over one reservation: `send` fragments each one and waits for space itself.
     private func sendLarge() throws(CommandFailure) {
@@ -66,10 +78,16 @@ struct RateSender: Sendable {
     /// now and then checks for interruption, the peer's death, the deadline and a closed
     /// connection.
     private func reserve(_ capacity: Int) throws(CommandFailure) -> SendReservation {
+        try retrying { () throws(TransportError) in try connection.reserve(capacity: capacity) }
+    }
+
+    private func retrying<Reserved: ~Copyable>(
+        _ reserve: () throws(TransportError) -> Reserved
+    ) throws(CommandFailure) -> Reserved {
         var attempts = 0
         while true {
             do throws(TransportError) {
-                return try connection.reserve(capacity: capacity)
+                return try reserve()
             } catch .wouldBlock {
                 attempts += 1
                 if attempts & 63 == 0 { connection.flush() }

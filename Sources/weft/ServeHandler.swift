@@ -11,17 +11,19 @@ final class ServeStatistics: Sendable {
 
 /// One connection of `weft serve`: echoes requests and counts data frames (`BenchProtocol`).
 /// Runs on the connection's IO thread; its counters are confined to it.
-final class ServeHandler: ConnectionHandler, @unchecked Sendable {
+final class ServeHandler: BatchConnectionHandler, @unchecked Sendable {
     private let statistics: ServeStatistics
     private let logger: Logger
     private let peer: PeerInfo
-    private var requests = 0
-    private var dataFrames = 0
+    // Confined to the IO thread and never accessed across a call that could reach them
+    // again: no dynamic exclusivity check per frame (`@exclusivity(unchecked)`).
+    @exclusivity(unchecked) private var requests = 0
+    @exclusivity(unchecked) private var dataFrames = 0
     // The rate run in progress on this connection, if any.
-    private var rateActive = false
-    private var rateExpected: UInt64 = 0
-    private var rateReceived: UInt64 = 0
-    private var rateCorrelation: UInt64 = 0
+    @exclusivity(unchecked) private var rateActive = false
+    @exclusivity(unchecked) private var rateExpected: UInt64 = 0
+    @exclusivity(unchecked) private var rateReceived: UInt64 = 0
+    @exclusivity(unchecked) private var rateCorrelation: UInt64 = 0
     /// Replies larger than one reservation (and those queued behind them).
     private let offThread = OffThreadSender()
     /// Replies that met back-pressure (the peer does not read), retried in order on the IO
@@ -29,7 +31,7 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
     /// meanwhile, which stops this connection reading: the peer stalls on its own connection,
     /// memory stays bounded (a rate count and one echo at most), and the IO thread goes on
     /// serving every other connection.
-    private var blocked: [BlockedReply] = []
+    @exclusivity(unchecked) private var blocked: [BlockedReply] = []
 
     init(peer: PeerInfo, statistics: ServeStatistics, logger: Logger) {
         self.peer = peer
@@ -43,14 +45,8 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
         let header = frame.header
         switch header.kind {
         case .data:
-            dataFrames &+= 1
-            if rateActive && header.channel == BenchProtocol.rateChannel {
-                rateReceived &+= 1
-                if rateReceived == rateExpected {
-                    frame.release()
-                    finishRate(on: connection)
-                }
-            }
+            frame.release()
+            countData(channel: header.channel, on: connection)
         case .request:
             requests &+= 1
             if header.channel == BenchProtocol.rateChannel {
@@ -61,6 +57,19 @@ final class ServeHandler: ConnectionHandler, @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// Data frames in a run (shared memory): counted like those that come one at a time.
+    func received(_ batch: borrowing ReceivedBatch, on connection: any TransportConnection) {
+        for index in 0..<batch.count { countData(channel: batch[index].header.channel, on: connection) }
+    }
+
+    @inline(__always)
+    private func countData(channel: UInt32, on connection: any TransportConnection) {
+        dataFrames &+= 1
+        guard rateActive && channel == BenchProtocol.rateChannel else { return }
+        rateReceived &+= 1
+        if rateReceived == rateExpected { finishRate(on: connection) }
     }
 
     func closed(_ connection: any TransportConnection, error: TransportError?) {

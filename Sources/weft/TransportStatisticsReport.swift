@@ -16,6 +16,7 @@ enum TransportStatisticsReport {
             ("control_sends", .integer(Int(statistics.controlSends))),
             ("rdma_reads", .integer(Int(statistics.rdmaReads))),
             ("rdma_read_bytes", .integer(Int(statistics.rdmaReadBytes))),
+            ("rendezvous_peak_in_flight", .integer(Int(statistics.rendezvousPeakInFlight))),
             ("received_in_registered_memory", .bool(received.map { verbs.isInRegisteredMemory($0) } ?? false)),
         ])
     }

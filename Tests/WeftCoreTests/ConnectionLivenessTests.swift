@@ -32,6 +32,24 @@ import WeftCore
         #expect(liveness.lostReason(silentFor: 5 * second).contains("idle-timeout-ms"))
     }
 
+    /// A transport that retransmits longer than the idle time-out (verbs: a queue pair's
+    /// retry window) raises it: silence within the window is not a lost peer; off stays off.
+    @Test func theTimeOutRisesToOutlastRetransmissions() {
+        var liveness = ConnectionLiveness(
+            heartbeatInterval: .seconds(1), idleTimeout: .seconds(5), now: 10 * second)
+        liveness.raiseIdleTimeout(toAtLeast: 5 * second + second / 2 + second)
+        liveness.raiseIdleTimeout(toAtLeast: 2 * second)
+        #expect(liveness.idleTimeout == 6 * second + second / 2)
+        #expect(liveness.check(now: 16 * second) == .sendHeartbeat)
+        #expect(liveness.check(now: 16 * second + second / 4) == .none)
+        #expect(liveness.check(now: 16 * second + second / 2) == .peerLost(silentFor: 6 * second + second / 2))
+        let reason = liveness.lostReason(silentFor: 7 * second)
+        #expect(reason.contains("6500 ms (idle-timeout-ms, 5000 ms, raised to outlast"))
+        var off = ConnectionLiveness(heartbeatInterval: .seconds(1), idleTimeout: .zero, now: 0)
+        off.raiseIdleTimeout(toAtLeast: 9 * second)
+        #expect(off.idleTimeout == 0)
+    }
+
     @Test func zeroTurnsEitherOff() {
         var liveness = ConnectionLiveness(heartbeatInterval: .zero, idleTimeout: .zero, now: 0)
         #expect(liveness.isOff)

@@ -35,6 +35,12 @@ WEFT_COUNTS = {
     ("rate", "tcp"): 1_000_000,
 }
 
+# Round trips per clock reading in Weft's ping-pong. Shared memory is timed in batches of
+# 1,000 round trips, like the floor probe (floor.c's default): a clock reading costs 20-70 ns
+# here, a large part of a sub-microsecond round trip. TCP is timed per round trip, like
+# UCX's am_lat, where the reading is lost in microseconds.
+WEFT_BATCH = {("pingpong", "shm"): 1000}
+
 ADAPTIVE_TOLERANCE = 1.10  # "equal to spin": within 10 % of the spin median.
 
 # A run is disturbed when the floor around it exceeds this many times the quiet floor,

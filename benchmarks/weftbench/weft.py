@@ -5,7 +5,7 @@ import os
 import subprocess
 
 from .runs import RunFailed, parse_json_object, run
-from .settings import CLIENT_CPU, REPO, SERVER_CPU, WEFT_BINARY, WEFT_COUNTS, WEFT_TIMEOUT
+from .settings import CLIENT_CPU, REPO, SERVER_CPU, WEFT_BATCH, WEFT_BINARY, WEFT_COUNTS, WEFT_TIMEOUT
 
 
 def weft(command, transport, progress):
@@ -15,6 +15,8 @@ def weft(command, transport, progress):
         argv = [WEFT_BINARY, command, "--transport", transport, "--size", "8",
                 "--count", str(count), "--progress", progress,
                 "--cpu", str(SERVER_CPU), "--peer-cpu", str(CLIENT_CPU), "--json"]
+        if (command, transport) in WEFT_BATCH:
+            argv[-1:-1] = ["--batch", str(WEFT_BATCH[(command, transport)])]
         result = parse_json_object(run(argv, WEFT_TIMEOUT)[0], "weft")
         if result.get("transport", transport) != transport:
             raise RunFailed(f"weft: ran over {result.get('transport')}, not {transport}")

@@ -94,7 +94,7 @@ public enum ConfigKeys {
         "A connection that sent nothing for this long sends a heartbeat, so an idle peer is not taken for a lost one (0: never).")
     public static let idleTimeout = ConfigKeySpec(
         "idle-timeout-ms", default: "5000",
-        "A connection that heard nothing (not even a heartbeat) for this long closes with peerLost (0: never); longer than heartbeat-interval-ms."
+        "A connection that heard nothing (not even a heartbeat) for this long closes with peerLost (0: never); longer than heartbeat-interval-ms. Verbs raises it per connection to outlast its queue pair's retransmissions (docs/transports/verbs.md)."
     )
     public static let shmRingBytes = ConfigKeySpec(
         "shm.ring-bytes", default: String(1 << 20),

@@ -43,6 +43,7 @@ public final class IOThread: @unchecked Sendable {
     /// Sources deregistered during a poll pass stay alive until the turn ends.
     private var retiredThisTurn: [AnyObject] = []
     private let descriptorsPolledWhileSpinning = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private var spinReaders = 0
     private var dirtySlots: [Int] = []
     private var isDirty: [Bool] = []
     /// Sources that asked for `tick(now:)`, by slot, with their period (ns); the thread
@@ -313,6 +314,21 @@ public final class IOThread: @unchecked Sendable {
         if pollWhileSpinning { descriptorsPolledWhileSpinning.pointee -= 1 }
     }
 
+    /// Sources that read their socket themselves on every spinning turn, instead of one
+    /// `epoll_wait` per turn telling them to: a few at most, since past that one
+    /// `epoll_wait` costs less than a read per source.
+    package static let maxSpinReaders = 4
+
+    /// A place among the spin readers: true on a spinning thread with one free (IO thread).
+    package func claimSpinReader() -> Bool {
+        precondition(isCurrent, "claim a spin reader on the IO thread")
+        guard progress == .spin, spinReaders < Self.maxSpinReaders else { return false }
+        spinReaders += 1
+        return true
+    }
+
+    package func releaseSpinReader() { spinReaders -= 1 }
+
     /// Asks for the source's `flush()` after the current batch.
     package func markDirty(_ registration: IORegistration) {
         if !isDirty[registration.slot] {
@@ -328,6 +344,8 @@ public final class IOThread: @unchecked Sendable {
 
     /// Slots fit in 24 bits of the token, and the all-ones slot is left to `Epoll.wakeToken`.
     static let maxSlots = (1 << 24) - 1
+    /// Idle turns between clock readings in adaptive mode (a turn polls every source once).
+    static let idleClockStride: UInt = 16
 
     // MARK: The loop
 
@@ -362,13 +380,28 @@ public final class IOThread: @unchecked Sendable {
         }
         threadID.store(UInt(bitPattern: Int(pthread_self())), ordering: .releasing)
         var idleSince: UInt64 = 0
+        // Adaptive mode reads the clock on the first idle turn of a gap and then only every
+        // `idleClockStride` turns, and never when work ends a gap it spun through (the gap
+        // counts to its last reading, so gaps under a stride learn as 0, far below any
+        // window): where the clocksource has no vDSO path (HPET, some hypervisors) a reading
+        // is a system call.
+        var idleClock: UInt64 = 0
+        var idleTurns: UInt = 0
         var turn: UInt = 0
+        var workSinceTick = 0
         let learnsSpinWindow = progress == .adaptive && spinWindow.learns
         while running.load(ordering: .relaxed) {
             var work = 0
             if hasJobs.load(ordering: .relaxed) { work += runJobs() }
             work &+= MemoryPollList.pollAll(pollList)
-            if tickPeriod != 0 { tickIfDue() }
+            // The coarse clock moves every few milliseconds: a spinning thread reads it every
+            // 64th turn or after 16 units of work, not every turn (a turn may be one message),
+            // so heartbeats keep their time when turns are long.
+            workSinceTick &+= work
+            if tickPeriod != 0 && (progress != .spin || turn & 63 == 0 || workSinceTick >= 16) {
+                workSinceTick = 0
+                tickIfDue()
+            }
             if !retries.isEmpty { runRetriesIfDue() }
             turn &+= 1
             if descriptorsPolledWhileSpinning.pointee > 0 || turn & 1023 == 0 { work += pollDescriptors(timeout: 0) }
@@ -376,27 +409,38 @@ public final class IOThread: @unchecked Sendable {
             if work > 0 && !retiredThisTurn.isEmpty { retiredThisTurn.removeAll() }
             if work > 0 {
                 if idleSince != 0 {
-                    if learnsSpinWindow { spinWindow.idleGapEnded(lasting: cweft_now_ns() &- idleSince) }
+                    if learnsSpinWindow { spinWindow.idleGapEnded(lasting: idleClock &- idleSince) }
                     idleSince = 0
                 }
+                idleTurns = 0
                 continue
             }
             switch progress {
             case .spin:
                 cweft_cpu_relax()
             case .adaptive:
-                let now = cweft_now_ns()
+                idleTurns &+= 1
+                guard idleTurns % Self.idleClockStride == 1 else {
+                    cweft_cpu_relax()
+                    break
+                }
+                idleClock = cweft_now_ns()
                 if idleSince == 0 {
-                    idleSince = now
-                } else if now &- idleSince >= spinWindow.current {
+                    idleSince = idleClock
+                } else if idleClock &- idleSince >= spinWindow.current {
                     let woke = sleepUntilWoken()
+                    // A sleep is a system call anyway: the gap is read again after it, so
+                    // work on a later turn learns the gap as it was.
+                    idleClock = cweft_now_ns()
                     // Learning, the gap runs on until work comes (here, or on a later turn):
                     // a wake-up without work sleeps again at once.
                     if !learnsSpinWindow {
                         idleSince = 0
+                        idleTurns = 0
                     } else if woke > 0 {
-                        spinWindow.idleGapEnded(lasting: cweft_now_ns() &- idleSince)
+                        spinWindow.idleGapEnded(lasting: idleClock &- idleSince)
                         idleSince = 0
+                        idleTurns = 0
                     }
                 } else {
                     cweft_cpu_relax()

@@ -10,7 +10,9 @@ package struct ConnectionLiveness: Sendable {
     /// Nanoseconds; 0: never.
     public let heartbeatInterval: UInt64
     /// Nanoseconds; 0: never.
-    public let idleTimeout: UInt64
+    public private(set) var idleTimeout: UInt64
+    /// The configured idle time-out when `raiseIdleTimeout` raised it; 0 otherwise.
+    public private(set) var configuredIdleTimeout: UInt64 = 0
     public private(set) var lastHeard: UInt64
     public private(set) var lastSent: UInt64
 
@@ -63,10 +65,24 @@ package struct ConnectionLiveness: Sendable {
         return .none
     }
 
+    /// Raises the idle time-out to at least `floor` nanoseconds, for a transport whose own
+    /// retransmissions may hold the peer's frames back that long (a peer heard late is not
+    /// lost: the transport fails by itself when its retries run out). Off stays off.
+    public mutating func raiseIdleTimeout(toAtLeast floor: UInt64) {
+        guard idleTimeout != 0, floor > idleTimeout else { return }
+        if configuredIdleTimeout == 0 { configuredIdleTimeout = idleTimeout }
+        idleTimeout = floor
+    }
+
     /// The reason a silent peer was dropped, in one sentence.
     public func lostReason(silentFor nanoseconds: UInt64) -> String {
-        "nothing heard from the peer for \(Self.milliseconds(nanoseconds)) ms, past the idle time-out of"
-            + " \(Self.milliseconds(idleTimeout)) ms (idle-timeout-ms): presumed lost (partition, hung or stopped process)"
+        let limit =
+            configuredIdleTimeout == 0
+            ? "the idle time-out of \(Self.milliseconds(idleTimeout)) ms (idle-timeout-ms)"
+            : "the idle time-out of \(Self.milliseconds(idleTimeout)) ms (idle-timeout-ms, \(Self.milliseconds(configuredIdleTimeout)) ms,"
+                + " raised to outlast the transport's own retransmissions)"
+        return "nothing heard from the peer for \(Self.milliseconds(nanoseconds)) ms, past \(limit):"
+            + " presumed lost (partition, hung or stopped process)"
     }
 
     private static func milliseconds(_ nanoseconds: UInt64) -> UInt64 { nanoseconds / 1_000_000 }

@@ -72,6 +72,14 @@ public struct SendReservation: ~Copyable {
                 kind: kind, flags: flags, payloadLength: UInt32(length), channel: channel, correlation: correlation))
     }
 
+    /// Its fields, the reservation consumed without an abandon (it lives on in a `SendBatch`).
+    @inlinable
+    consuming func parts() -> (frame: UnsafeMutableRawPointer, capacity: Int, token: UInt64, hooks: ReservationHooks) {
+        let parts = (frame, capacity, token, hooks)
+        discard self
+        return parts
+    }
+
     @inlinable
     deinit { hooks.abandon(hooks.context, token) }
 }

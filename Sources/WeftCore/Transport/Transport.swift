@@ -49,6 +49,10 @@ public protocol TransportConnection: AnyObject, Sendable {
     /// Reserves space for a frame with up to `capacity` payload bytes.
     /// Throws `.wouldBlock` when the peer has not drained enough.
     func reserve(capacity: Int) throws(TransportError) -> SendReservation
+    /// Reserves room for `frames` frames of up to `capacity` payload bytes each, written in
+    /// place and published together by the batch's `commit`. Transports without batches give
+    /// room for one frame (a `reserve`). Throws `.wouldBlock` like `reserve`.
+    func reserveBatch(frames: Int, capacity: Int) throws(TransportError) -> SendBatch
     /// Pushes committed frames out now (stream transports coalesce them until then;
     /// the IO thread flushes after each batch on its own).
     func flush()
@@ -153,6 +157,11 @@ public final class SendSideLock: @unchecked Sendable {
 }
 
 extension TransportConnection {
+    /// One frame's reservation: transports that publish frame by frame.
+    public func reserveBatch(frames: Int, capacity: Int) throws(TransportError) -> SendBatch {
+        SendBatch(single: try reserve(capacity: capacity))
+    }
+
     /// Copies `payload` into transport memory and sends it, fragmenting it when it is larger than
     /// one reservation; waits for send space until `timeout` (never on the connection's own IO thread).
     public func send(

@@ -86,15 +86,17 @@ extension FrameHeader {
     /// Writes the header at `base` (which must have 32 writable bytes).
     @inlinable @inline(__always)
     public func encode(to base: UnsafeMutableRawPointer) {
-        base.storeBytes(of: FrameLayout.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-        base.storeBytes(of: FrameLayout.version, toByteOffset: 4, as: UInt8.self)
-        base.storeBytes(of: kind.rawValue, toByteOffset: 5, as: UInt8.self)
-        base.storeBytes(of: flags.rawValue.littleEndian, toByteOffset: 6, as: UInt16.self)
-        base.storeBytes(of: payloadLength.littleEndian, toByteOffset: 8, as: UInt32.self)
-        base.storeBytes(of: channel.littleEndian, toByteOffset: 12, as: UInt32.self)
+        // Four 8-byte stores, not one per field: a sender streaming into a ring is bound by
+        // its store buffer while the lines are fetched for writing, and fewer stores per
+        // frame keep more lines in flight. Same bytes as the field offsets in `FrameLayout`.
+        let first =
+            UInt64(FrameLayout.magic) | UInt64(FrameLayout.version) << 32 | UInt64(kind.rawValue) << 40
+            | UInt64(flags.rawValue) << 48
+        base.storeBytes(of: first.littleEndian, toByteOffset: 0, as: UInt64.self)
+        base.storeBytes(
+            of: (UInt64(payloadLength) | UInt64(channel) << 32).littleEndian, toByteOffset: 8, as: UInt64.self)
         base.storeBytes(of: correlation.littleEndian, toByteOffset: 16, as: UInt64.self)
-        base.storeBytes(of: messageLength.littleEndian, toByteOffset: 24, as: UInt32.self)
-        base.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
+        base.storeBytes(of: UInt64(messageLength).littleEndian, toByteOffset: 24, as: UInt64.self)
     }
 
     /// Reads and validates a header at `base` (32 readable bytes), checking it against `limits`.

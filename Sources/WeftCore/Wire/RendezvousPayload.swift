@@ -6,7 +6,7 @@
 /// | 0 | 8 | address of the frame in the sender's memory (u64) |
 /// | 8 | 4 | remote key of the memory region holding it (u32) |
 /// | 12 | 4 | frame length in bytes, header included (u32, at least 32) |
-/// | 16 | 8 | token the receiver echoes in `rendezvousDone` (u64) |
+/// | 16 | 8 | token (1, 2, 3 … per connection and direction) the receiver echoes in `rendezvousDone` (u64) |
 public struct RendezvousReady: Equatable, Sendable {
     public static let size = 24
 
@@ -51,8 +51,8 @@ public struct RendezvousReady: Equatable, Sendable {
     }
 }
 
-/// The payload of a `rendezvousDone` frame (8 bytes): the token of the `rendezvousReady`
-/// whose frame the receiver has read.
+/// The payload of a `rendezvousDone` frame (8 bytes): the token of the last `rendezvousReady`
+/// whose frame the receiver has read (it answers every earlier one too).
 ///
 /// | offset | size | field |
 /// |---|---|---|

@@ -82,6 +82,19 @@ _rate() {
     grep -q '"transport":"verbs"' "$out"
 }
 
+# Streaming large messages overlaps their rendezvous: every message read by RDMA, and the
+# sender had several offered and not yet read at once (the ring of rendezvous regions).
+_rate_rendezvous() {
+    local out="$WEFT_LAB_SUITE_RESULTS/rate-rendezvous.json" rendezvous peak
+    _weft rate --transport verbs --size 1048576 --count 64 --timeout 240 --secret-file "$(_secret)" --json \
+        --transport-statistics >"$out" || { cat "$out"; return 1; }
+    cat "$out"
+    rendezvous=$(_json_int rendezvous_sends "$out")
+    peak=$(_json_int rendezvous_peak_in_flight "$out")
+    echo "rendezvous_sends $rendezvous, rendezvous_peak_in_flight $peak"
+    [ "$rendezvous" = 64 ] && [ "$peak" -ge 2 ] && [ "$peak" -le 8 ]
+}
+
 _no_rnr() {
     local before=$1 after
     after=$(lab_rnr_events)
@@ -151,6 +164,7 @@ lab_run() {
         _rendezvous 6291456 4 1 2 false
     lab_check "weft pingpong over verbs, 8 B: sent, not read, view in registered memory" _eager
     lab_check "weft rate over verbs, 20000 x 64 B" _rate
+    lab_check "weft rate over verbs, 1 MiB x 64: every message by rendezvous, several in flight at once" _rate_rendezvous
     lab_check "no receiver-not-ready events on $WEFT_LAB_RDMA_DEV during the runs" _no_rnr "$rnr_before"
     lab_check "weft serve --transport verbs refuses $WEFT_LAB_ADDR without a secret" _refuses_without_secret
     lab_check "a 64 KiB memlock limit fails with the sentence that names it" _memlock_sentence
