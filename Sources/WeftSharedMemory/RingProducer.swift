@@ -9,14 +9,18 @@ struct RingProducer {
     /// Signals the consumer's eventfd when it sleeps; -1 when the consumer only spins
     /// (then no fence and no flag check per message: decided at setup).
     let consumerWakeFD: Int32
+    /// False when the consumer runs a global membarrier before it sleeps and this process is
+    /// registered for it (`WakeProtocol.consumerBarrier`): a compiler barrier does then.
+    let fencesBeforeWakeCheck: Bool
     private(set) var tail: UInt64
     private var cachedHead: UInt64
     private var reservedEnd: UInt64 = 0
 
-    init(ring: RingMemory, consumerWakeFD: Int32) {
+    init(ring: RingMemory, consumerWakeFD: Int32, fencesBeforeWakeCheck: Bool = true) {
         self.ring = ring
         mask = ring.size - 1
         self.consumerWakeFD = consumerWakeFD
+        self.fencesBeforeWakeCheck = fencesBeforeWakeCheck
         tail = SharedMemoryLayout.firstPosition(ringBytes: ring.size)
         cachedHead = tail
     }
@@ -72,10 +76,7 @@ struct RingProducer {
         let next = position &+ SharedMemoryLayout.recordSize(payload: payloadLength)
         cweft_store_release_u64(tagPointer(position & mask), position)
         tail = next
-        if consumerWakeFD >= 0 {
-            cweft_full_fence()
-            if cweft_load_u32_seq_cst(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }
-        }
+        if consumerWakeFD >= 0 { wakeConsumerIfAsleep() }
     }
 
     /// Publishes the records written in `bytes` bytes from `position` (a batch), in order, and
@@ -99,9 +100,20 @@ struct RingProducer {
         // only; the others fill without it pulling at them, and are all there when it looks.
         cweft_store_release_u64(tagPointer(start & mask), start)
         tail = end
-        if consumerWakeFD >= 0 {
+        if consumerWakeFD >= 0 { wakeConsumerIfAsleep() }
+    }
+
+    /// The producer's half of the wake-up handshake, after a tag store: the store must be
+    /// visible before `sleeping` is read, or both sides could miss each other (see
+    /// `RingConsumer.hasWork`).
+    @inline(__always)
+    private func wakeConsumerIfAsleep() {
+        if fencesBeforeWakeCheck {
             cweft_full_fence()
             if cweft_load_u32_seq_cst(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }
+        } else {
+            cweft_compiler_fence()
+            if cweft_load_relaxed_u32(ring.sleeping) != 0 { SharedMemorySyscalls.signal(consumerWakeFD) }
         }
     }
 

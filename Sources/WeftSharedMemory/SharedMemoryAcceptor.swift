@@ -110,7 +110,6 @@ final class SharedMemoryAcceptor: IOSource {
         let connectionThread = context.runtime.nextThread()
         let connection = SharedMemoryConnection(
             id: transport.makeID(), peer: peer, region: region, sendRing: 1,
-            peerMode: region.mode(ofConnector: true),
             descriptors: .init(socket: socket, ownWake: ownWake, peerWake: peerWake, peerProcess: pidfd),
             thread: connectionThread, context: context, options: options, handler: handlerFactory(peer))
         connection.quotaPlace = place.take()

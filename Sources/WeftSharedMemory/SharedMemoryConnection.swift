@@ -37,6 +37,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     /// The handler again when it takes batches of data frames (decided here, not per frame),
     /// and the batch being gathered: where it starts in the ring and its frames.
     private let batchHandler: (any BatchConnectionHandler)?
+    /// How this side, as the consumer of its receive ring, announces sleep (declared in the
+    /// control page at setup).
+    private let ownWakeProtocol: WakeProtocol
     private let batch: UnsafeMutablePointer<BatchBuffer>
     private var batchStart: UInt64 = 0
 
@@ -60,7 +63,7 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
 
     /// `sendRing`/`receiveRing`: 0 and 1 for the connector, 1 and 0 for the acceptor.
     init(
-        id: ConnectionID, peer: PeerInfo, region: SharedMemoryRegion, sendRing: Int, peerMode: ProgressModeCode,
+        id: ConnectionID, peer: PeerInfo, region: SharedMemoryRegion, sendRing: Int,
         descriptors: Descriptors, thread: IOThread, context: TransportContext, options: ConnectionOptions,
         handler: any ConnectionHandler
     ) {
@@ -76,8 +79,16 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         // Producer and consumer state are written by different threads on every message:
         // each gets cache lines of its own (128 bytes: adjacent-line prefetch included).
         producer = Self.allocateOnOwnLines(RingProducer.self)
+        // Decided once here from what each side wrote in the control page (sendRing 0: this
+        // side is the connector, the peer the acceptor).
+        let peerIsConnector = sendRing == 1
+        let peerMode = region.mode(ofConnector: peerIsConnector)
+        let peerWakeProtocol = region.wakeProtocol(ofConnector: peerIsConnector)
         producer.initialize(
-            to: RingProducer(ring: region.ring(sendRing), consumerWakeFD: peerMode == .spin ? -1 : descriptors.peerWake))
+            to: RingProducer(
+                ring: region.ring(sendRing), consumerWakeFD: peerMode == .spin ? -1 : descriptors.peerWake,
+                fencesBeforeWakeCheck: !(peerWakeProtocol == .consumerBarrier && GlobalMembarrier.registered)))
+        ownWakeProtocol = region.wakeProtocol(ofConnector: !peerIsConnector)
         consumer = Self.allocateOnOwnLines(RingConsumer.self)
         consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
@@ -370,6 +381,9 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
     package func prepareToSleep() -> SleepReadiness {
         if delivery.pointee.isHolding { return .pollAgain(milliseconds: 1) }
         consumer.pointee.setSleeping(true)
+        // The producer may be checking `sleeping` without a fence: this barrier runs one on
+        // its CPU, between our store above and the re-check below.
+        if ownWakeProtocol == .consumerBarrier && !GlobalMembarrier.barrier() { return .pollAgain(milliseconds: 1) }
         if consumer.pointee.hasWork() {
             consumer.pointee.setSleeping(false)
             return .busy

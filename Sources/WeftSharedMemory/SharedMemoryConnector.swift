@@ -83,7 +83,7 @@ struct SharedMemoryConnector {
             peer: PeerInfo(
                 node: outcome.peerNode, address: "shm:\(name)", processID: credentials.pid,
                 maxFramePayload: outcome.peerMaxFramePayload),
-            region: region, sendRing: 0, peerMode: region.mode(ofConnector: false),
+            region: region, sendRing: 0,
             descriptors: .init(socket: socket, ownWake: ownWake, peerWake: reply.fds[0], peerProcess: pidfd),
             thread: thread, context: context, options: options, handler: handler)
         // The connection owns the descriptors now, whether or not it starts.

@@ -12,6 +12,8 @@ import WeftCore
 /// | 8 | 8 | ring bytes (power of two) |
 /// | 16 | 4 | connector's progress mode (0 spin, 1 adaptive, 2 sleep) |
 /// | 20 | 4 | acceptor's progress mode |
+/// | 24 | 4 | connector's wake-up protocol as a consumer (0 producer fences, 1 consumer barrier) |
+/// | 28 | 4 | acceptor's wake-up protocol |
 /// | 128 | 8 | ring 0 (connector → acceptor): consumer's head position (starts at ring bytes) |
 /// | 256 | 4 | ring 0: consumer is asleep (1) and wants an eventfd wake-up |
 /// | 384 | 8 | ring 1 (acceptor → connector): consumer's head position |
@@ -50,6 +52,8 @@ enum SharedMemoryLayout {
     static let ringBytesOffset = 8
     static let connectorModeOffset = 16
     static let acceptorModeOffset = 20
+    static let connectorWakeProtocolOffset = 24
+    static let acceptorWakeProtocolOffset = 28
     static let headOffsets = [128, 384]
     static let sleepingOffsets = [256, 512]
     /// By role: 0 the connector's heartbeat count, 1 the acceptor's (the ring each side sends on).
@@ -77,6 +81,24 @@ enum ProgressModeCode: UInt32 {
     case spin = 0
     case adaptive = 1
     case sleep = 2
+}
+
+/// How a consumer that may sleep and its producer keep a wake-up from being lost (the
+/// store-buffering pattern: each side stores, then loads what the other stored).
+enum WakeProtocol: UInt32 {
+    /// The producer runs a full fence between its tag store and its load of `sleeping`,
+    /// on every publish.
+    case producerFence = 0
+    /// The consumer runs `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)` between its store of
+    /// `sleeping` and its re-check, once per sleep; a producer in a registered process then
+    /// needs only a compiler barrier. Declared by adaptive consumers, whose sleeps are rare
+    /// under load; a sleep-mode consumer sleeps after every burst and keeps `producerFence`.
+    case consumerBarrier = 1
+
+    /// What a consumer in `mode` declares on this machine.
+    static func declared(by mode: ProgressMode) -> WakeProtocol {
+        mode == .adaptive && GlobalMembarrier.available ? .consumerBarrier : .producerFence
+    }
 }
 
 extension ProgressModeCode {

@@ -34,6 +34,9 @@ final class SharedMemoryRegion: @unchecked Sendable {
             base.storeBytes(
                 of: ProgressModeCode(connectorMode).rawValue, toByteOffset: SharedMemoryLayout.connectorModeOffset,
                 as: UInt32.self)
+            base.storeBytes(
+                of: WakeProtocol.declared(by: connectorMode).rawValue,
+                toByteOffset: SharedMemoryLayout.connectorWakeProtocolOffset, as: UInt32.self)
             for offset in SharedMemoryLayout.headOffsets {
                 base.storeBytes(
                     of: SharedMemoryLayout.firstPosition(ringBytes: UInt64(ringBytes)), toByteOffset: offset, as: UInt64.self)
@@ -97,11 +100,21 @@ final class SharedMemoryRegion: @unchecked Sendable {
     func setAcceptorMode(_ mode: ProgressMode) {
         base.storeBytes(
             of: ProgressModeCode(mode).rawValue, toByteOffset: SharedMemoryLayout.acceptorModeOffset, as: UInt32.self)
+        base.storeBytes(
+            of: WakeProtocol.declared(by: mode).rawValue, toByteOffset: SharedMemoryLayout.acceptorWakeProtocolOffset,
+            as: UInt32.self)
     }
 
     func mode(ofConnector: Bool) -> ProgressModeCode {
         let offset = ofConnector ? SharedMemoryLayout.connectorModeOffset : SharedMemoryLayout.acceptorModeOffset
         return ProgressModeCode(rawValue: base.load(fromByteOffset: offset, as: UInt32.self)) ?? .sleep
+    }
+
+    /// What one side declared; anything unknown reads as the producer fencing (always safe).
+    func wakeProtocol(ofConnector: Bool) -> WakeProtocol {
+        let offset =
+            ofConnector ? SharedMemoryLayout.connectorWakeProtocolOffset : SharedMemoryLayout.acceptorWakeProtocolOffset
+        return WakeProtocol(rawValue: base.load(fromByteOffset: offset, as: UInt32.self)) ?? .producerFence
     }
 
     func ring(_ index: Int) -> RingMemory {

@@ -26,6 +26,8 @@ public final class SharedMemoryTransport: Transport, @unchecked Sendable {
             reliable: true, ordered: true, maxMessageSize: Int(context.limits.maxMessage),
             maxFramePayload: maxFrame, zeroCopyReceive: true, zeroCopySend: true,
             remainingCopies: "none for messages up to a quarter of the ring; larger ones are reassembled by one copy")
+        // Before any ring exists (see `GlobalMembarrier.registered`).
+        _ = GlobalMembarrier.registered
     }
 
     /// Ring sizes this side accepts from a connector: up to its own `shm.ring-bytes`, so a peer

@@ -71,8 +71,9 @@ public final class TCPConnection: TransportConnection, IOSource, @unchecked Send
     var endOfStream = false
     var shutDownWriting = false
     var sentAtLastCheck: UInt64 = 0
-    /// Heartbeats and the idle time-out, once open (see `ConnectionLiveness`).
-    var liveness: ConnectionLiveness
+    /// Heartbeats and the idle time-out, once open (see `ConnectionLiveness`). IO thread only:
+    /// no dynamic exclusivity check (it showed in profiles of the spinning receive path).
+    @exclusivity(unchecked) var liveness: ConnectionLiveness
     var sentAtLastTick: UInt64 = 0
     /// An accepted connection's place in its listener's `max-connections`, given back at teardown.
     var quotaPlace: QuotaPlace?
@@ -335,7 +336,8 @@ struct TCPCacheLinePad {
 /// Holds the reassembly buffer of fragmented messages (a class so a frame still held
 /// past the connection's end can keep it alive).
 final class TCPReassembly {
-    var assembler: FragmentAssembler
+    /// IO thread only (no dynamic exclusivity check per released frame).
+    @exclusivity(unchecked) var assembler: FragmentAssembler
 
     init(limits: FrameLimits, reassembly: ReassemblyLimits) {
         assembler = FragmentAssembler(limits: limits, reassembly: reassembly)

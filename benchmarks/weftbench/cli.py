@@ -13,6 +13,7 @@ from .machine import CPUAccount, cpu_model, machine_state
 from .measurements import mark_disturbed, plan_cells, run_plan
 from .peers import versions
 from .report import print_footer, print_table, summarize, write_json
+from .rows import LABELS, selected
 from .settings import CLIENT_CPU, SERVER_CPU, WEFT_BINARY
 from .weft import weft_identity
 
@@ -23,9 +24,23 @@ def main():
         description="Weft against UCX, libfabric, sockperf and the cache-line floor, "
                     "pinned to CPU 0 and 1, medians of several runs.")
     parser.add_argument("--quick", action="store_true", help="one repetition instead of three")
+    parser.add_argument("--repetitions", type=int, metavar="N",
+                        help="N repetitions (default 3; the issues' targets use 5)")
+    parser.add_argument("--rows", metavar="KEYS",
+                        help="only the rows whose key starts with one of these, comma-separated "
+                             "(for example tcp, or shm_rate,tcp_rate); rows a target compares "
+                             "against come along")
     parser.add_argument("--json", metavar="FILE", help="also write every run and figure to FILE")
     args = parser.parse_args()
-    repetitions = 1 if args.quick else 3
+    repetitions = args.repetitions if args.repetitions is not None else (1 if args.quick else 3)
+    if repetitions < 1:
+        print("compare: --repetitions must be at least 1", file=sys.stderr)
+        return 2
+    rows = selected([name for name in (args.rows or "").split(",") if name])
+    if not rows:
+        print(f"compare: no row's key starts with {args.rows!r} (keys: "
+              f"{', '.join(LABELS)})", file=sys.stderr)
+        return 2
 
     allowed = sorted(os.sched_getaffinity(0))
     online = os.cpu_count() or len(allowed)
@@ -63,14 +78,14 @@ def main():
     sys.stdout.flush()
 
     weft_missing = None if os.access(WEFT_BINARY, os.X_OK) else "not built"
-    cells, plan = plan_cells(weft_missing)
+    cells, plan = plan_cells(weft_missing, rows)
     floor = Floor()
     account = CPUAccount()
     run_plan(plan, repetitions, floor)
     others, wall = account.others()
     quiet_floor, raised, busy = mark_disturbed(cells, floor.samples)
 
-    table, notes = summarize(cells, repetitions)
+    table, notes = summarize(cells, repetitions, rows)
     if floor.problem:
         notes.append(f"floor: not measured: {floor.problem}")
     elif floor.failures:

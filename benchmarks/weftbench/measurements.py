@@ -6,7 +6,7 @@ import statistics
 import sys
 
 from .machine import CPUAccount
-from .rows import KINDS, LABELS, PACKAGE, ROWS, TOOL, UNITS, number
+from .rows import KINDS, LABELS, PACKAGE, TOOL, UNITS, number
 from .runs import RunFailed
 from .settings import DISTURBED_FLOOR, DISTURBED_OTHERS
 
@@ -73,10 +73,10 @@ def progress(text):
     print(text, file=sys.stderr, flush=True)
 
 
-def plan_cells(weft_missing):
+def plan_cells(weft_missing, rows):
     cells, plan = {}, []
     missing_tools = {column: tool for column, tool in TOOL.items() if not shutil.which(tool)}
-    for key, _label, _kind, how, _target in ROWS:
+    for key, _label, _kind, how, _target in rows:
         for column, (description, measure) in how.items():
             cell = Cell(key, column, description)
             if column == "Weft" and weft_missing:

@@ -7,13 +7,13 @@ import statistics
 
 from .machine import cpu_model
 from .measurements import median, paired_ratio
-from .rows import COLUMNS, LAT, ROWS, UNITS, number, times
+from .rows import COLUMNS, LAT, UNITS, number, times
 from .settings import CLIENT_CPU, DISTURBED_FLOOR, DISTURBED_OTHERS, SERVER_CPU
 
 
-def summarize(cells, repetitions):
+def summarize(cells, repetitions, rows):
     table, notes = [], []
-    for key, label, kind, _how, target in ROWS:
+    for key, label, kind, _how, target in rows:
         row = {column: cells.get((key, column)) for column in COLUMNS}
         weft_cell = row["Weft"]
         weft_value = weft_cell.value()

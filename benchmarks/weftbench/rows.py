@@ -63,11 +63,25 @@ ROWS = [
     ("tcp_rate", "tcp rate 8B", RATE, {
         "Weft": ("weft rate tcp", weft("rate", "tcp", "spin")),
         "UCX": ("am_bw tcp", ucx("am_bw", UCX_TCP, 200_000)),
+    }, Target("UCX", "≥", 1)),
+    ("tcp_rate_64", f"tcp rate {SOCKPERF_SIZE}B", RATE, {
+        "Weft": ("weft rate tcp", weft("rate", "tcp", "spin", size=SOCKPERF_SIZE)),
         "sockperf": (f"tp {SOCKPERF_SIZE}B", sockperf("tp")),
-    }, Target("UCX")),
+    }, Target("sockperf", "≥", 1)),
 ]
 
 LABELS = {key: label for key, label, *_rest in ROWS}
+
+
+def selected(names):
+    """The rows whose key starts with one of `names` (every row without names), and the
+    rows their targets are measured against."""
+    if not names:
+        return ROWS
+    wanted = {key for key, *_rest in ROWS if any(key.startswith(name) for name in names)}
+    wanted |= {target.against for key, *_rest, target in ROWS
+               if key in wanted and target.against in LABELS}
+    return [row for row in ROWS if row[0] in wanted]
 KINDS = {key: kind for key, _label, kind, *_rest in ROWS}
 UNITS = {LAT: "ns", RATE: "M msg/s"}
 

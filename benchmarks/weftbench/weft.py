@@ -8,11 +8,11 @@ from .runs import RunFailed, parse_json_object, run
 from .settings import CLIENT_CPU, REPO, SERVER_CPU, WEFT_BATCH, WEFT_BINARY, WEFT_COUNTS, WEFT_TIMEOUT
 
 
-def weft(command, transport, progress):
+def weft(command, transport, progress, size=8):
     count = WEFT_COUNTS.get((command, transport, progress), WEFT_COUNTS[(command, transport)])
 
     def measure():
-        argv = [WEFT_BINARY, command, "--transport", transport, "--size", "8",
+        argv = [WEFT_BINARY, command, "--transport", transport, "--size", str(size),
                 "--count", str(count), "--progress", progress,
                 "--cpu", str(SERVER_CPU), "--peer-cpu", str(CLIENT_CPU), "--json"]
         if (command, transport) in WEFT_BATCH:

@@ -2,6 +2,7 @@
 #include "CWeftSharedMemory.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -22,6 +23,26 @@ int cweft_memfd_is_size_sealed(int fd) {
 }
 
 int cweft_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static int membarrier(int command) { return (int)syscall(SYS_membarrier, command, 0, 0); }
+
+int cweft_membarrier_global_available(void) {
+    int commands = membarrier(MEMBARRIER_CMD_QUERY);
+    return commands >= 0 && (commands & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0;
+}
+
+int cweft_membarrier_register_global(void) {
+    int commands = membarrier(MEMBARRIER_CMD_QUERY);
+    if (commands < 0) return -1;
+    int needed = MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+    if ((commands & needed) != needed) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+}
+
+int cweft_membarrier_global(void) { return membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED); }
 
 int cweft_peer_credentials(int fd, int *pid, unsigned *uid) {
     struct ucred cred;

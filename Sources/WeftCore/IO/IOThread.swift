@@ -115,7 +115,7 @@ public final class IOThread: @unchecked Sendable {
     /// This thread's clock (`CLOCK_MONOTONIC_COARSE`, nanoseconds), read once per loop turn
     /// and after each sleep while a source ticks: connections stamp the frames they hear
     /// with it, at no system call per frame. IO thread only.
-    package private(set) var now: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var now: UInt64 = 0
 
     /// Reads the clock now (outside the per-turn reading: setting a deadline). IO thread only.
     package func refreshClock() -> UInt64 {

@@ -41,5 +41,19 @@ static inline uint32_t cweft_load_acquire_u32(const uint32_t *p) { return __atom
 static inline void cweft_store_release_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 /// Orders the tag store before the sleeping-flag load (the producer side of the wake-up handshake).
 static inline void cweft_full_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/// Keeps the compiler from moving the tag store past the sleeping-flag load, with no
+/// instruction: the producer side when the consumer runs `cweft_membarrier_global` instead.
+static inline void cweft_compiler_fence(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+static inline uint32_t cweft_load_relaxed_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+/// Registers this process for MEMBARRIER_CMD_GLOBAL_EXPEDITED, after checking that the kernel
+/// has both commands. 0 on success, -1 (errno set) when it cannot.
+/// corresponding syscall: `membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)`.
+int cweft_membarrier_register_global(void);
+/// 1 when the kernel offers MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0 when not.
+int cweft_membarrier_global_available(void);
+/// A full memory barrier on every CPU that runs a thread of a registered process.
+/// corresponding syscall: `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)`.
+int cweft_membarrier_global(void);
 
 #endif
