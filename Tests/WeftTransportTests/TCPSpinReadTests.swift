@@ -6,10 +6,12 @@ import WeftCore
 
 extension TCPTests {
     /// Spinning, the first few connections of an IO thread read their sockets on every turn
-    /// themselves; the rest wait for epoll as before. Both kinds deliver everything.
+    /// themselves; the rest wait for epoll as before. Both kinds deliver everything. An
+    /// adaptive thread's direct readers also sleep in epoll between bursts and wake on data.
     @Suite(.serialized) struct SpinReads {
-        @Test func theFirstConnectionsReadDirectlyAndAllDeliver() throws {
-            let pair = try TCPPair(progress: .spin)
+        @Test(arguments: [ProgressMode.spin, .adaptive])
+        func theFirstConnectionsReadDirectlyAndAllDeliver(progress: ProgressMode) throws {
+            let pair = try TCPPair(progress: progress)
             defer { pair.shutdown() }
             let listener = try pair.listen { _ in EchoHandler() }
             defer { listener.close() }
@@ -46,6 +48,15 @@ extension TCPTests {
             // A peer that closes is seen by a direct reader (end of stream on its own read).
             connections[0].close()
             #expect(handlers[0].wait { $0.closedConnections.count == 1 })
+        }
+
+        @Test func aSleepingThreadHasNoSpinReaders() throws {
+            let pair = try TCPPair(progress: .sleep)
+            defer { pair.shutdown() }
+            let listener = try pair.listen { _ in EchoHandler() }
+            defer { listener.close() }
+            let connection = try pair.connect(to: listener, handler: CollectingHandler())
+            #expect(try connection.ioThread.submitAndWait { connection.readsWhileSpinning } == false)
         }
     }
 }

@@ -316,13 +316,15 @@ public final class IOThread: @unchecked Sendable {
 
     /// Sources that read their socket themselves on every spinning turn, instead of one
     /// `epoll_wait` per turn telling them to: a few at most, since past that one
-    /// `epoll_wait` costs less than a read per source.
+    /// `epoll_wait` costs less than a read per source. An adaptive thread's readers do so
+    /// while it spins; asleep, it waits in `epoll_wait` on their sockets like on any other.
     package static let maxSpinReaders = 4
 
-    /// A place among the spin readers: true on a spinning thread with one free (IO thread).
+    /// A place among the spin readers: true on a thread that spins (`spin`, or `adaptive`
+    /// between sleeps) with one free (IO thread).
     package func claimSpinReader() -> Bool {
         precondition(isCurrent, "claim a spin reader on the IO thread")
-        guard progress == .spin, spinReaders < Self.maxSpinReaders else { return false }
+        guard progress != .sleep, spinReaders < Self.maxSpinReaders else { return false }
         spinReaders += 1
         return true
     }
