@@ -97,4 +97,8 @@ def number(value, kind):
 
 
 def times(value, disturbed_only=False):
-    return "—" if value is None else f"{value:.2f}×" + ("!" if disturbed_only else "")
+    # Three decimals below 10×, so that a ratio just past its bound (1.0015 against ≤ 1)
+    # does not print as the bound itself next to MISS.
+    if value is None:
+        return "—"
+    return (f"{value:.3f}×" if value < 10 else f"{value:.2f}×") + ("!" if disturbed_only else "")
