@@ -5,6 +5,9 @@ import Synchronization
 /// `CallPayload` carries its connection's `IncomingCalls`; decoding never touches it.
 final class IncomingCalls: @unchecked Sendable {}
 
+/// The decoders hand the system to actor references; the fuzzed types hold none.
+public final class WeftActorSystem: @unchecked Sendable {}
+
 /// `Locked` without ThreadSanitizer's calls (the real one needs the CWeftCore shim).
 package final class Locked<Value>: @unchecked Sendable {
     private let mutex: Mutex<Value>

@@ -125,6 +125,7 @@ private func fuzzCall(
 
 /// The decoder never looks at a payload's connection bookkeeping.
 private let noIncomingCalls = IncomingCalls()
+private let noActorSystem = WeftActorSystem()
 
 /// The arguments (nil when one does not decode) and where the last one ended.
 private func decodeCall(
@@ -136,7 +137,8 @@ private func decodeCall(
         payload: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, releaseCursor: UnsafePointer(releaseCursor),
         releasePosition: 1)
     let payload = CallPayload(frame, calls: noIncomingCalls)
-    var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions)
+    var decoder = WeftInvocationDecoder(
+        payload: payload, request: request, substitutions: substitutions, system: noActorSystem)
     let values = try? decodeArguments(&decoder)
     precondition(decoder.position <= bytes.count, "an argument was read past the frame")
     return (values, decoder.position)

@@ -1,3 +1,5 @@
+import Distributed
+
 /// A `Decoder` that reads tagged values (table in `BinaryTag`) from borrowed bytes, in place.
 ///
 /// Keyed containers are read in order when the type asks for keys in the order they were
@@ -6,12 +8,28 @@
 public final class BinaryDecoder: Decoder {
     public var reader: BinaryReader
     public var codingPath: [any CodingKey] = []
-    public var userInfo: [CodingUserInfoKey: Any] = [:]
+    /// The system that resolves actor references met in the bytes: a distributed actor's
+    /// `init(from:)` looks for it under `CodingUserInfoKey.actorSystemKey`.
+    public var actorSystem: WeftActorSystem?
+    private var otherUserInfo: [CodingUserInfoKey: Any] = [:]
+    /// Built when asked for (an actor reference, a type that reads it), never per value.
+    public var userInfo: [CodingUserInfoKey: Any] {
+        get {
+            guard let actorSystem else { return otherUserInfo }
+            var info = otherUserInfo
+            info[.actorSystemKey] = actorSystem
+            return info
+        }
+        set { otherUserInfo = newValue }
+    }
     /// How many values are being decoded through `Decodable` inside one another: bounded by
     /// `BinaryReader.maxDepth`, since a type that contains itself recurses once per level.
     private var depth = 0
 
-    public init(reader: BinaryReader) { self.reader = reader }
+    public init(reader: BinaryReader, actorSystem: WeftActorSystem? = nil) {
+        self.reader = reader
+        self.actorSystem = actorSystem
+    }
 
     /// Decodes the value at the cursor and leaves the cursor right after it.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {

@@ -12,11 +12,15 @@ public enum BinaryEncoding {
         if let failure = encoder.failure { throw failure }
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from reader: inout BinaryReader) throws -> T {
+    /// `actorSystem` resolves the actor references the value holds (arguments and results of
+    /// calls always pass theirs).
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from reader: inout BinaryReader, actorSystem: WeftActorSystem? = nil
+    ) throws -> T {
         if let fast = type as? any BinaryCodable.Type {
             return try fast.init(from: &reader) as! T
         }
-        let decoder = BinaryDecoder(reader: reader)
+        let decoder = BinaryDecoder(reader: reader, actorSystem: actorSystem)
         let value = try decoder.decodeValue(type)
         reader.position = decoder.reader.position
         return value

@@ -7,13 +7,16 @@ public struct WeftInvocationDecoder: DistributedTargetInvocationDecoder {
     public typealias SerializationRequirement = Codable
 
     let payload: CallPayload
+    /// Resolves actor references passed as arguments.
+    let system: WeftActorSystem
     let argumentCount: Int
     let substitutions: [Any.Type]
     var position: Int
     var decoded = 0
 
-    init(payload: CallPayload, request: CallEnvelope.Request, substitutions: [Any.Type]) {
+    init(payload: CallPayload, request: CallEnvelope.Request, substitutions: [Any.Type], system: WeftActorSystem) {
         self.payload = payload
+        self.system = system
         argumentCount = request.argumentCount
         self.substitutions = substitutions
         position = request.argumentsOffset
@@ -30,7 +33,7 @@ public struct WeftInvocationDecoder: DistributedTargetInvocationDecoder {
             reader.position = position
             let length = Int(try reader.read(UInt32.self))
             var argument = BinaryReader(try reader.bytes(length))
-            let value = try BinaryEncoding.decode(Argument.self, from: &argument)
+            let value = try BinaryEncoding.decode(Argument.self, from: &argument, actorSystem: system)
             guard argument.remaining == 0 else {
                 throw BinaryCodingError.invalidValue(
                     "argument \(decoded) has \(argument.remaining) bytes left over as \(Argument.self)")

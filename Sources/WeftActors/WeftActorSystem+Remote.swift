@@ -6,7 +6,7 @@ extension WeftActorSystem {
         on actor: Act, target: RemoteCallTarget, invocation: inout InvocationEncoder, throwing: Err.Type,
         returning: Res.Type
     ) async throws -> Res where Act: DistributedActor, Act.ID == ActorID, Err: Error, Res: Codable {
-        let box = ResultBox<Res>()
+        let box = ResultBox<Res>(system: self)
         try await call(actor.id, method: target.identifier, invocation: invocation, result: box)
         return box.value!
     }
@@ -96,10 +96,14 @@ protocol ReplyDecoding: AnyObject, Sendable {
 
 final class ResultBox<Value: Decodable>: ReplyDecoding, @unchecked Sendable {
     var value: Value?
+    /// Resolves actor references in the result.
+    let system: WeftActorSystem
+
+    init(system: WeftActorSystem) { self.system = system }
 
     func decode(_ bytes: UnsafeRawBufferPointer) throws {
         var reader = BinaryReader(bytes)
-        value = try BinaryEncoding.decode(Value.self, from: &reader)
+        value = try BinaryEncoding.decode(Value.self, from: &reader, actorSystem: system)
         guard reader.remaining == 0 else { throw BinaryCodingError.invalidValue("\(reader.remaining) bytes after the result") }
     }
 }

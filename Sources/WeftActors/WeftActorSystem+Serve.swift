@@ -57,7 +57,7 @@ extension WeftActorSystem {
             payload.detach()
             await gate.acquire()
         }
-        var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions)
+        var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions, system: self)
         if request.argumentCount == 0 { payload.release() }
         let handler = WeftResultHandler(
             system: self, connection: connection, correlation: payload.header.correlation, payload: payload)

@@ -11,8 +11,9 @@ enum GlobalMembarrier {
     /// filter refuses them: producers here then keep the fence.
     static let registered: Bool = cweft_membarrier_register_global() == 0
 
-    /// The kernel offers the barrier: a consumer here may declare `consumerBarrier`.
-    static let available: Bool = cweft_membarrier_global_available() != 0
+    /// The kernel offers the barrier and runs it (a seccomp filter may allow the query and
+    /// refuse the command): a consumer here may declare `consumerBarrier`.
+    static let available: Bool = cweft_membarrier_global_available() != 0 && cweft_membarrier_global() == 0
 
     /// Runs the barrier; false when the kernel refused it (the caller then must not sleep
     /// for long on the strength of it).

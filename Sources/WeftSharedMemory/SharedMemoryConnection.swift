@@ -88,7 +88,8 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
             to: RingProducer(
                 ring: region.ring(sendRing), consumerWakeFD: peerMode == .spin ? -1 : descriptors.peerWake,
                 fencesBeforeWakeCheck: !(peerWakeProtocol == .consumerBarrier && GlobalMembarrier.registered)))
-        ownWakeProtocol = region.wakeProtocol(ofConnector: !peerIsConnector)
+        // This side's own choice, not read back from memory the peer can write.
+        ownWakeProtocol = WakeProtocol.declared(by: context.runtime.progress)
         consumer = Self.allocateOnOwnLines(RingConsumer.self)
         consumer.initialize(to: RingConsumer(ring: region.ring(1 - sendRing)))
         maxReservation = min(producer.pointee.maxPayload, peer.maxFramePayload)
@@ -383,7 +384,12 @@ public final class SharedMemoryConnection: TransportConnection, IOSource, @unche
         consumer.pointee.setSleeping(true)
         // The producer may be checking `sleeping` without a fence: this barrier runs one on
         // its CPU, between our store above and the re-check below.
-        if ownWakeProtocol == .consumerBarrier && !GlobalMembarrier.barrier() { return .pollAgain(milliseconds: 1) }
+        if ownWakeProtocol == .consumerBarrier && !GlobalMembarrier.barrier() {
+            // Refused (it passed its probe at start): without it the flag cannot be trusted,
+            // so this ring is looked at again in a millisecond instead of waiting for a signal.
+            consumer.pointee.setSleeping(false)
+            return consumer.pointee.hasWork() ? .busy : .pollAgain(milliseconds: 1)
+        }
         if consumer.pointee.hasWork() {
             consumer.pointee.setSleeping(false)
             return .busy

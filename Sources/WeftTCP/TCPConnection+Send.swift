@@ -11,22 +11,29 @@ extension TCPConnection {
     // MARK: Reserve and commit (any sender thread)
 
     public func reserve(capacity: Int) throws(TransportError) -> SendReservation {
-        let start = try lockAndClaim(FrameHeader.paddedFrameSize(payload: capacity), forPayload: capacity)
+        try checkCapacity(capacity)
+        let start = try lockAndClaim(FrameHeader.paddedFrameSize(payload: capacity))
         return SendReservation(frame: sendBase + Int(start & sendMask), capacity: capacity, token: start, hooks: reservationHooks)
     }
 
-    /// Takes the send side and claims `bytes` for frames of up to `capacity` payload bytes;
-    /// the send side stays held when it returns (commit or abandon lets it go).
+    /// Before any arithmetic on it: a capacity past the peer's frame limit (or negative) is
+    /// refused (a connection not open yet has no limit: it says it is not open).
     @inline(__always)
-    private func lockAndClaim(_ bytes: Int, forPayload capacity: Int) throws(TransportError) -> UInt64 {
+    private func checkCapacity(_ capacity: Int) throws(TransportError) {
+        guard capacity >= 0, capacity <= maxReservation else {
+            guard phase.load(ordering: .relaxed) == Phase.open.rawValue else { throw closedError() }
+            throw .messageTooLarge(size: capacity, limit: maxReservation)
+        }
+    }
+
+    /// Takes the send side and claims `bytes`; the send side stays held when it returns
+    /// (commit or abandon lets it go).
+    @inline(__always)
+    private func lockAndClaim(_ bytes: Int) throws(TransportError) -> UInt64 {
         sendLock?.lock()
         guard phase.load(ordering: .relaxed) == Phase.open.rawValue else {
             sendLock?.unlock()
             throw closedError()
-        }
-        guard capacity >= 0, capacity <= maxReservation else {
-            sendLock?.unlock()
-            throw .messageTooLarge(size: capacity, limit: maxReservation)
         }
         guard let start = claim(bytes) else {
             sendLock?.unlock()
@@ -40,10 +47,11 @@ extension TCPConnection {
     /// a whole batch with one `writev`, even from a sender that writes itself because the
     /// IO thread sleeps.
     public func reserveBatch(frames: Int, capacity: Int) throws(TransportError) -> SendBatch {
+        try checkCapacity(capacity)
         let frameSize = FrameHeader.paddedFrameSize(payload: capacity)
         let quarter = Int(sendCapacity / 4)
         let bytes = frameSize * max(1, min(frames, quarter / frameSize))
-        let start = try lockAndClaim(bytes, forPayload: capacity)
+        let start = try lockAndClaim(bytes)
         return SendBatch(
             start: sendBase + Int(start & sendMask), room: bytes, capacity: capacity, token: start, hooks: reservationHooks,
             layout: Self.batchLayout)
@@ -66,9 +74,11 @@ extension TCPConnection {
                 UInt32(
                     littleEndian: start.loadUnaligned(
                         fromByteOffset: offset + FrameLayout.payloadLengthOffset, as: UInt32.self)))
-            let used = offset + FrameLayout.headerSize + length
-            offset += FrameHeader.paddedFrameSize(payload: length)
-            for index in used..<offset { start.storeBytes(of: 0, toByteOffset: index, as: UInt8.self) }
+            // Bounded by the batch even if a caller wrote past its payload into a header.
+            let end = offset + min(FrameHeader.paddedFrameSize(payload: min(length, bytes)), bytes - offset)
+            let used = min(offset + FrameLayout.headerSize + length, end)
+            for index in used..<end { start.storeBytes(of: 0, toByteOffset: index, as: UInt8.self) }
+            offset = end
         }
         tail = token &+ UInt64(bytes)
         committed.store(tail, ordering: .sequentiallyConsistent)

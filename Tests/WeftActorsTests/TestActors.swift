@@ -54,6 +54,17 @@ distributed actor Counter {
     distributed func identity<Value: Codable & Sendable>(_ value: Value) -> Value { value }
 }
 
+/// Calls the actors it is handed: actor references as arguments, and as results.
+distributed actor Relay {
+    typealias ActorSystem = WeftActorSystem
+
+    distributed func add(through counter: Counter, _ amount: Int) async throws -> Int { try await counter.add(amount) }
+
+    distributed func handBack(_ counters: [Counter]) -> [Counter] { counters }
+
+    distributed func node() -> String { actorSystem.name }
+}
+
 /// Counts activations, deactivations and live instances (deinit) of `Player`s per key:
 /// suites run in parallel and other suites' players must not move one test's counts.
 enum Lifecycle {

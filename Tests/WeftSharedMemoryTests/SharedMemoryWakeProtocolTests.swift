@@ -81,8 +81,11 @@ private final class CountingClient: ConnectionHandler, @unchecked Sendable {
 
     /// Both IO threads sleep as soon as they are idle (a 1 µs window), and the test thread
     /// sends each request only after the previous answer, so every request finds the server's
-    /// consumer asleep and every answer the client's: a wake-up lost there leaves the exchange
-    /// waiting for the next timer tick, and the round trips would not all finish.
+    /// consumer asleep and every answer the client's: the producer's check of the flag, on
+    /// its cheaper path, must wake them every time (without it the exchange waits for timer
+    /// ticks and does not finish). It cannot catch the rare race the barrier closes, where a
+    /// record lands between the flag's store and the re-check: that rests on the ordering
+    /// argument (docs/architecture.md).
     @Test func roundTripsToSleepingConsumersAreNeverLost() throws {
         let rounds = 2000
         let client = CountingClient()

@@ -13,13 +13,14 @@ public distributed actor Player {
         self.actorSystem = actorSystem
     }
 
-    /// Shoots `barrel-1` … `barrel-<barrels>` in turn, each until it is destroyed.
-    public distributed func play(barrels: Int) async throws -> Score {
+    /// Shoots each of `barrels` in turn until it is destroyed. The caller passes the
+    /// references (actor references travel as arguments, as in the Python original's
+    /// `enter_level(barrels)`); each resolves on this node to a proxy of a virtual actor.
+    public distributed func play(barrels: [Barrel]) async throws -> Score {
         var shots = 0
         var destroyed = 0
         var byNode: [String: Int] = [:]
-        for number in 1...barrels {
-            let barrel = try actorSystem.actor(Barrel.self, key: GameRules.barrelKey(number))
+        for barrel in barrels {
             while true {
                 let shot = try await barrel.shoot()
                 shots += 1

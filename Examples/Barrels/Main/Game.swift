@@ -47,8 +47,9 @@ func runGame(_ arguments: Arguments) async throws -> String {
     for child in children { try child.waitUntilReady(until: readyBy) }
 
     let player = try node.system.actor(Player.self, key: GameRules.playerName)
+    let barrels = try (1...GameRules.barrelCount).map { try node.system.actor(Barrel.self, key: GameRules.barrelKey($0)) }
     let started = ContinuousClock.now
-    let score = try await player.play(barrels: GameRules.barrelCount)
+    let score = try await player.play(barrels: barrels)
     let elapsed = ContinuousClock.now - started
 
     let expected = GameRules.expectedScore(barrels: GameRules.barrelCount)

@@ -389,6 +389,10 @@ public final class IOThread: @unchecked Sendable {
         // is a system call.
         var idleClock: UInt64 = 0
         var idleTurns: UInt = 0
+        // Direct readers (`claimSpinReader`) leave their sockets' edge-triggered events in
+        // epoll's ready list while the thread spins: taken once before a sleep, so that
+        // they do not end it at once and restart the gap.
+        var harvestedThisGap = false
         var turn: UInt = 0
         var workSinceTick = 0
         let learnsSpinWindow = progress == .adaptive && spinWindow.learns
@@ -429,7 +433,17 @@ public final class IOThread: @unchecked Sendable {
                 idleClock = cweft_now_ns()
                 if idleSince == 0 {
                     idleSince = idleClock
+                    harvestedThisGap = false
                 } else if idleClock &- idleSince >= spinWindow.current {
+                    if spinReaders > 0 && !harvestedThisGap {
+                        harvestedThisGap = true
+                        if pollDescriptors(timeout: 0) > 0 {
+                            // Events may have been data after all: replies go out, and a
+                            // later turn of the same gap sleeps.
+                            if !dirtySlots.isEmpty { flushDirty() }
+                            break
+                        }
+                    }
                     let woke = sleepUntilWoken()
                     // A sleep is a system call anyway: the gap is read again after it, so
                     // work on a later turn learns the gap as it was.

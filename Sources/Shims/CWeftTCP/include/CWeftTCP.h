@@ -13,8 +13,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/syscall.h>
 
 /// Edge-triggered epoll interest (`EPOLLET`, bit 31).
 static const uint32_t CWEFT_TCP_EPOLLET = 1u << 31;
@@ -71,10 +69,7 @@ static inline int cweft_tcp_peer_address(int fd, struct sockaddr_storage *addres
 }
 
 /// Writes up to two segments in one call, without SIGPIPE and without blocking.
-/// corresponding C function: `sendmsg` (a `writev` with MSG_NOSIGNAL). Called through
-/// `syscall`: libc's `sendmsg` and `recv` are cancellation points and switch asynchronous
-/// cancellation on and off around every call (4 % of a spinning TCP round trip's cycles);
-/// Weft never cancels a thread.
+/// corresponding C function: `sendmsg` (a `writev` with MSG_NOSIGNAL).
 static inline ssize_t cweft_tcp_send2(int fd, const void *first, size_t firstLength, const void *second,
                                       size_t secondLength) {
     struct iovec segments[2];
@@ -86,12 +81,16 @@ static inline ssize_t cweft_tcp_send2(int fd, const void *first, size_t firstLen
     memset(&message, 0, sizeof message);
     message.msg_iov = segments;
     message.msg_iovlen = secondLength > 0 ? 2 : 1;
-    return (ssize_t)syscall(SYS_sendmsg, fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/// corresponding C function: `recv` (through `syscall`, as above).
+/// corresponding C function: `recv`. Through libc on purpose, as `sendmsg` above: kernel-bypass
+/// stacks loaded with LD_PRELOAD (Onload, VMA) intercept these calls. libc's wrappers are
+/// cancellation points that switch asynchronous cancellation around each call (about 4 % of
+/// a spinning TCP round trip's cycles in a profile); going through `syscall()` would save that
+/// and lose those stacks.
 static inline ssize_t cweft_tcp_recv(int fd, void *buffer, size_t length) {
-    return (ssize_t)syscall(SYS_recvfrom, fd, buffer, length, MSG_DONTWAIT, NULL, NULL);
+    return recv(fd, buffer, length, MSG_DONTWAIT);
 }
 
 /// Waits for `events` on one descriptor; returns the revents, 0 on timeout, -1 on error.
