@@ -6,12 +6,10 @@ import WeftCore
 
 extension TCPTests {
     /// Spinning, the first few connections of an IO thread read their sockets on every turn
-    /// themselves; the rest wait for epoll as before. Both kinds deliver everything. An
-    /// adaptive thread's direct readers also sleep in epoll between bursts and wake on data.
+    /// themselves; the rest wait for epoll as before. Both kinds deliver everything.
     @Suite(.serialized) struct SpinReads {
-        @Test(arguments: [ProgressMode.spin, .adaptive])
-        func theFirstConnectionsReadDirectlyAndAllDeliver(progress: ProgressMode) throws {
-            let pair = try TCPPair(progress: progress)
+        @Test func theFirstConnectionsReadDirectlyAndAllDeliver() throws {
+            let pair = try TCPPair(progress: .spin)
             defer { pair.shutdown() }
             let listener = try pair.listen { _ in EchoHandler() }
             defer { listener.close() }
@@ -50,8 +48,9 @@ extension TCPTests {
             #expect(handlers[0].wait { $0.closedConnections.count == 1 })
         }
 
-        @Test func aSleepingThreadHasNoSpinReaders() throws {
-            let pair = try TCPPair(progress: .sleep)
+        @Test(arguments: [ProgressMode.adaptive, .sleep])
+        func threadsThatSleepHaveNoSpinReaders(progress: ProgressMode) throws {
+            let pair = try TCPPair(progress: progress)
             defer { pair.shutdown() }
             let listener = try pair.listen { _ in EchoHandler() }
             defer { listener.close() }

@@ -316,15 +316,15 @@ public final class IOThread: @unchecked Sendable {
 
     /// Sources that read their socket themselves on every spinning turn, instead of one
     /// `epoll_wait` per turn telling them to: a few at most, since past that one
-    /// `epoll_wait` costs less than a read per source. An adaptive thread's readers do so
-    /// while it spins; asleep, it waits in `epoll_wait` on their sockets like on any other.
+    /// `epoll_wait` costs less than a read per source. `spin` threads only: adaptive threads
+    /// keep one `epoll_wait(0)` per spinning turn (direct reads there made a back-pressure
+    /// test's node grow by 430 MiB under AddressSanitizer, against 89 MiB; not understood).
     package static let maxSpinReaders = 4
 
-    /// A place among the spin readers: true on a thread that spins (`spin`, or `adaptive`
-    /// between sleeps) with one free (IO thread).
+    /// A place among the spin readers: true on a spinning thread with one free (IO thread).
     package func claimSpinReader() -> Bool {
         precondition(isCurrent, "claim a spin reader on the IO thread")
-        guard progress != .sleep, spinReaders < Self.maxSpinReaders else { return false }
+        guard progress == .spin, spinReaders < Self.maxSpinReaders else { return false }
         spinReaders += 1
         return true
     }
@@ -389,10 +389,6 @@ public final class IOThread: @unchecked Sendable {
         // is a system call.
         var idleClock: UInt64 = 0
         var idleTurns: UInt = 0
-        // Direct readers (`claimSpinReader`) leave their sockets' edge-triggered events in
-        // epoll's ready list while the thread spins: taken once before a sleep, so that
-        // they do not end it at once and restart the gap.
-        var harvestedThisGap = false
         var turn: UInt = 0
         var workSinceTick = 0
         let learnsSpinWindow = progress == .adaptive && spinWindow.learns
@@ -433,17 +429,7 @@ public final class IOThread: @unchecked Sendable {
                 idleClock = cweft_now_ns()
                 if idleSince == 0 {
                     idleSince = idleClock
-                    harvestedThisGap = false
                 } else if idleClock &- idleSince >= spinWindow.current {
-                    if spinReaders > 0 && !harvestedThisGap {
-                        harvestedThisGap = true
-                        if pollDescriptors(timeout: 0) > 0 {
-                            // Events may have been data after all: replies go out, and a
-                            // later turn of the same gap sleeps.
-                            if !dirtySlots.isEmpty { flushDirty() }
-                            break
-                        }
-                    }
                     let woke = sleepUntilWoken()
                     // A sleep is a system call anyway: the gap is read again after it, so
                     // work on a later turn learns the gap as it was.
