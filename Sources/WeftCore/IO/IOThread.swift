@@ -316,9 +316,10 @@ public final class IOThread: @unchecked Sendable {
 
     /// Sources that read their socket themselves on every spinning turn, instead of one
     /// `epoll_wait` per turn telling them to: a few at most, since past that one
-    /// `epoll_wait` costs less than a read per source. `spin` threads only: adaptive threads
-    /// keep one `epoll_wait(0)` per spinning turn (direct reads there made a back-pressure
-    /// test's node grow by 430 MiB under AddressSanitizer, against 89 MiB; not understood).
+    /// `epoll_wait` costs less than a read per source. `spin` threads only for now: direct
+    /// reads on adaptive threads made a back-pressure test's node grow by 430 MiB under
+    /// AddressSanitizer (30 MiB with its quarantine off): in the unoptimised build the read path
+    /// churns memory while it spins, and the quarantine keeps what it frees.
     package static let maxSpinReaders = 4
 
     /// A place among the spin readers: true on a spinning thread with one free (IO thread).
