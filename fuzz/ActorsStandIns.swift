@@ -5,6 +5,10 @@ import Synchronization
 /// `CallPayload` carries its connection's `IncomingCalls`; decoding never touches it.
 final class IncomingCalls: @unchecked Sendable {}
 
+/// What an incoming call's slots cache for the IO thread; never filled here.
+final class IOThreadExecutor: @unchecked Sendable {}
+struct MethodThunk: Sendable {}
+
 /// The decoders hand the system to actor references; the fuzzed types hold none.
 public final class WeftActorSystem: @unchecked Sendable {}
 

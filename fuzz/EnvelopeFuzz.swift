@@ -1,5 +1,5 @@
-// libFuzzer target for the actor layer's decoders: a call's envelope (`CallEnvelope.parseRequest`)
-// and its arguments (`WeftInvocationDecoder`, `BinaryDecoder`, `BinaryReader`), an error reply
+// libFuzzer target for the actor layer's decoders: a call's envelope (`CallEnvelope.parseRequest`),
+// the handles it names (`IncomingCallHandles`) and its arguments (`WeftInvocationDecoder`, `BinaryDecoder`, `BinaryReader`), an error reply
 // (`CallEnvelope.decodeError`) and a result (`BinaryEncoding.decode`). Whatever the bytes,
 // decoding must throw cleanly or give a value that encodes back: to the very bytes it was
 // read from where the encoding has one form (the envelope, integers, strings, booleans,
@@ -86,6 +86,14 @@ private func fuzzCall(
     _ decodeArguments: (inout WeftInvocationDecoder) throws -> [any Codable & Equatable]
 ) {
     guard let request = try? CallEnvelope.parseRequest(bytes) else { return }
+    // A fresh connection knows no handle: only a call that names its target and method resolves.
+    let resolved = try? IncomingCallHandles().resolve(request)
+    precondition((resolved != nil) == (request.target != nil && request.method != nil), "a handle resolved unbound")
+    if let resolved {
+        precondition(
+            resolved.target.id == request.target && resolved.method.identifier == request.method
+                && resolved.argumentsOffset == request.argumentsOffset, "a call resolved to other names")
+    }
     let substitutions: [any Any.Type]
     do {
         substitutions = try remoteTypes.resolve(request.substitutions)
@@ -115,6 +123,7 @@ private func fuzzCall(
         guard let reparsed = try? CallEnvelope.parseRequest(again) else { preconditionFailure("a re-encoded call did not parse") }
         precondition(
             reparsed.target == request.target && reparsed.method == request.method
+                && reparsed.targetHandle == request.targetHandle && reparsed.methodHandle == request.methodHandle
                 && reparsed.substitutions == request.substitutions && reparsed.argumentCount == request.argumentCount,
             "a re-encoded call parsed differently")
         let (decoded, end) = decodeCall(again, request: reparsed, substitutions: substitutions, decodeArguments)
@@ -151,7 +160,9 @@ private func encodeRequest(_ request: CallEnvelope.Request, arguments: [any Coda
     var writer = BinaryWriter(growable: 64)
     defer { writer.deallocate() }
     do {
-        try CallEnvelope.writeRequest(target: request.target, method: request.method, invocation: invocation, into: &writer)
+        try CallEnvelope.writeRequest(
+            target: request.target, targetHandle: request.targetHandle, method: request.method,
+            methodHandle: request.methodHandle, invocation: invocation, into: &writer)
     } catch {
         preconditionFailure("a decoded call could not be encoded: \(error)")
     }

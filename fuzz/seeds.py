@@ -86,7 +86,7 @@ def ring_seeds():
 
 
 def envelope_request(node=b"", type_=b"Player", key=b"bob", method=b"$s4Game6PlayerC4join", subs=(), args=()):
-    out = struct.pack("<BBHHH", 1, 0, len(args), len(subs), 0)
+    out = struct.pack("<BBHHHII", 2, 3, len(args), len(subs), 0, 1, 1)
     for text in (node, type_, key, method) + tuple(subs):
         out += struct.pack("<H", len(text)) + text
     for arg in args:

@@ -46,9 +46,10 @@ public struct BinaryReader {
     ) throws(BinaryCodingError) -> String {
         let length = Int(try read(LengthType.self))
         let view = try bytes(length)
-        guard let text = String(validating: view.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw .invalidValue("a string is not valid UTF-8")
-        }
+        // Decoding repairs ill-formed UTF-8; the bytes must then differ. (`String(validating:)`
+        // is not specialized for UTF-8 and looks up generic metadata on every call.)
+        var text = String(decoding: view, as: UTF8.self)
+        guard text.withUTF8({ $0.elementsEqual(view) }) else { throw .invalidValue("a string is not valid UTF-8") }
         return text
     }
 

@@ -17,6 +17,10 @@ final class CallPayload: @unchecked Sendable {
     let calls: IncomingCalls
     /// Set when the reply was queued: the queue, not the call's end, then answers it.
     var replyQueued = false
+    /// The request resolved through its connection's handles, in frame order on the IO
+    /// thread (`IncomingCallHandles`); nil with `malformed` set when it did not parse.
+    var call: IncomingCall?
+    var malformed: BinaryCodingError?
 
     init(_ frame: consuming ReceivedFrame, calls: IncomingCalls) {
         base = frame.payloadBaseAddress

@@ -9,26 +9,30 @@ import WeftCore
 /// path); elsewhere the caller waits, which is its back-pressure. Replies never wait on
 /// any thread (`sendReply`): what does not go out at once is queued on the connection.
 enum FrameSender {
+    /// Returns true when the message went out in order: committed, or sent whole, before
+    /// returning; false when a detached task sends it later.
+    @discardableResult
     static func send(
         on connection: any TransportConnection, header: FrameHeader, deadline: ContinuousClock.Instant,
         preferredReservation: Int, _ body: (inout BinaryWriter) throws -> Void
-    ) throws {
+    ) throws -> Bool {
         let first = max(min(connection.maxReservation, preferredReservation), 0)
         let onIOThread = connection.ioThread.isCurrent
         guard let reservation = try reserve(first, on: connection, until: deadline, onIOThread: onIOThread) else {
             try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
-            return
+            return false
         }
-        if try encode(into: reservation, header: header, body) { return }
+        if try encode(into: reservation, header: header, body) { return true }
         if onIOThread {
             try sendLater(on: connection, header: header, deadline: deadline, capacity: first, body)
-            return
+            return false
         }
         var growable = BinaryWriter(growable: first * 2)
         defer { growable.deallocate() }
         try body(&growable)
         let remaining = deadline - ContinuousClock.now
         try connection.send(growable.bytes, header: header, timeout: remaining > .zero ? remaining : .zero)
+        return true
     }
 
     /// A reply, from any thread, never waiting: written in place when the connection has

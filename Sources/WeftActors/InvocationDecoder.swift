@@ -14,12 +14,24 @@ public struct WeftInvocationDecoder: DistributedTargetInvocationDecoder {
     var position: Int
     var decoded = 0
 
-    init(payload: CallPayload, request: CallEnvelope.Request, substitutions: [Any.Type], system: WeftActorSystem) {
+    init(payload: CallPayload, argumentCount: Int, argumentsOffset: Int, substitutions: [Any.Type], system: WeftActorSystem) {
         self.payload = payload
         self.system = system
-        argumentCount = request.argumentCount
+        self.argumentCount = argumentCount
         self.substitutions = substitutions
-        position = request.argumentsOffset
+        position = argumentsOffset
+    }
+
+    init(payload: CallPayload, request: CallEnvelope.Request, substitutions: [Any.Type], system: WeftActorSystem) {
+        self.init(
+            payload: payload, argumentCount: request.argumentCount, argumentsOffset: request.argumentsOffset,
+            substitutions: substitutions, system: system)
+    }
+
+    init(payload: CallPayload, call: IncomingCall, substitutions: [Any.Type], system: WeftActorSystem) {
+        self.init(
+            payload: payload, argumentCount: call.argumentCount, argumentsOffset: call.argumentsOffset,
+            substitutions: substitutions, system: system)
     }
 
     public mutating func decodeGenericSubstitutions() throws -> [Any.Type] { substitutions }

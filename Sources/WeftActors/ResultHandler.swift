@@ -19,19 +19,13 @@ public final class WeftResultHandler: DistributedTargetInvocationResultHandler, 
         self.payload = payload
     }
 
-    public func onReturn<Success: Codable>(value: Success) async throws {
-        replied = true
-        try system.sendReply(to: payload, on: connection, isError: false) { writer in
-            try BinaryEncoding.encode(value, into: &writer)
-        }
-    }
+    public func onReturn<Success: Codable>(value: Success) async throws { try sendValue(value) }
 
-    public func onReturnVoid() async throws {
-        replied = true
-        try system.sendReply(to: payload, on: connection, isError: false) { _ in }
-    }
+    public func onReturnVoid() async throws { try sendVoid() }
 
-    public func onThrow<Err: Error>(error: Err) async throws {
+    public func onThrow<Err: Error>(error: Err) async throws { try sendThrown(error) }
+
+    func sendThrown(_ error: some Error) throws {
         replied = true
         if let failure = payload.decodeFailure {
             system.replyFailure(.badArguments, "\(failure)", to: payload, on: connection)
@@ -40,5 +34,19 @@ public final class WeftResultHandler: DistributedTargetInvocationResultHandler, 
         try system.sendReply(to: payload, on: connection, isError: true) { writer in
             try CallEnvelope.writeError(.thrown, message: "\(error)", error: error, into: &writer)
         }
+    }
+
+    // MARK: Registered methods (`MethodTable`) reply with these directly.
+
+    func sendValue<Result: Codable>(_ value: Result) throws {
+        replied = true
+        try system.sendReply(to: payload, on: connection, isError: false) { writer in
+            try BinaryEncoding.encode(value, into: &writer)
+        }
+    }
+
+    func sendVoid() throws {
+        replied = true
+        try system.sendReply(to: payload, on: connection, isError: false) { _ in }
     }
 }

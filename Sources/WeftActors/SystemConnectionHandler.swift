@@ -12,6 +12,8 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
     private var executor: IOThreadExecutor?
     /// Calls this connection brought in and has not been answered yet (back-pressure).
     private(set) var calls: IncomingCalls!
+    /// The targets and methods the peer bound on this connection (IO thread only).
+    private let handles = IncomingCallHandles()
 
     init(system: WeftActorSystem?, node: String?) {
         self.system = system
@@ -29,7 +31,11 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
                 known = true
                 system.connections.addIncoming(connection)
             }
-            calls.received(CallPayload(frame, calls: calls), on: connection)
+            let payload = CallPayload(frame, calls: calls)
+            do { payload.call = try handles.resolve(CallEnvelope.parseRequest(payload.bytes)) } catch {
+                payload.malformed = error
+            }
+            calls.received(payload, on: connection)
         case .response:
             guard let entry = system.pending.take(frame.header.correlation) else { return }
             let isError = frame.header.flags.contains(.error)
@@ -46,6 +52,7 @@ final class SystemConnectionHandler: ConnectionHandler, @unchecked Sendable {
             Task { await system.serve(payload, on: connection) }
             return
         }
+        guard !system.serveInline(payload, on: connection) else { return }
         let executor = self.executor ?? IOThreadExecutor.for(connection.ioThread)
         self.executor = executor
         // Starts at once on this thread and runs until its first suspension (for a call to

@@ -7,6 +7,8 @@ struct RegisteredType: Sendable {
     let name: String
     let options: VirtualActorOptions
     let type: ObjectIdentifier
+    /// The type has `ActivationHooks`: activating it awaits `didActivate`.
+    let hasHooks: Bool
     let make: @Sendable (String, WeftActorSystem) throws -> any DistributedActor
 }
 
@@ -16,6 +18,8 @@ struct RegisteredType: Sendable {
 final class VirtualActorRegistry: Sendable {
     private enum Slot {
         case active(ActivationRecord)
+        /// Being made on some thread by `activateNow`, which never waits.
+        case claimed
         case activating(Task<Void, any Error>)
         case deactivating(Task<Void, Never>)
     }
@@ -63,6 +67,7 @@ final class VirtualActorRegistry: Sendable {
         while true {
             enum Next {
                 case ready(ActivationRecord)
+                case claimed
                 case activating(Task<Void, any Error>)
                 case deactivating(Task<Void, Never>)
             }
@@ -72,6 +77,7 @@ final class VirtualActorRegistry: Sendable {
                     record.inFlight += 1
                     record.lastUsed = .now
                     return .ready(record)
+                case .claimed: return .claimed
                 case .activating(let task): return .activating(task)
                 case .deactivating(let task): return .deactivating(task)
                 case nil:
@@ -82,29 +88,71 @@ final class VirtualActorRegistry: Sendable {
             }
             switch next {
             case .ready(let record): return record
+            case .claimed: await Task.yield()
             case .activating(let task): try await task.value
             case .deactivating(let task): await task.value
             }
         }
     }
 
+    /// What `activateNow` did.
+    enum ImmediateActivation {
+        /// Made, and the call counted.
+        case activated(ActivationRecord)
+        /// Something is live or under way, or the type has hooks to await: use `activate`.
+        case notNow
+        /// The factory failed (nothing left behind).
+        case failed(any Error)
+    }
+
+    /// Activates `id` on the calling thread, without waiting, when nothing is live or under
+    /// way for it and its type has no `ActivationHooks`; counts the call.
+    func activateNow(_ id: ActorID, system: WeftActorSystem) -> ImmediateActivation {
+        guard let type = registered(id.type), !type.hasHooks else { return .notNow }
+        let claimed = slots.withLock { slots -> Bool in
+            guard slots[id] == nil else { return false }
+            slots[id] = .claimed
+            return true
+        }
+        guard claimed else { return .notNow }
+        do {
+            let record = try Self.make(id, type, system: system)
+            record.inFlight = 1
+            // A shutdown meanwhile (`removeAll`) keeps the slot empty.
+            let kept = slots.withLock { slots -> Bool in
+                guard case .claimed = slots[id] else { return false }
+                slots[id] = .active(record)
+                return true
+            }
+            return kept ? .activated(record) : .failed(WeftActorError.shutDown)
+        } catch {
+            slots.withLock { slots in if case .claimed = slots[id] { slots[id] = nil } }
+            return .failed(error)
+        }
+    }
+
     private func runActivation(_ id: ActorID, system: WeftActorSystem) async throws {
         do {
             guard let type = registered(id.type) else { throw WeftActorError.unregisteredType(id.type) }
-            let pending = PendingIdentity(id: id, type: type.type)
-            let instance = try PendingIdentity.$current.withValue(pending) { try type.make(id.key, system) }
-            guard pending.wasTaken, let made = instance.id as? ActorID, made == id else {
-                throw ActivationError("the factory of \(type.name) did not create a \(type.name) (it made \(instance.id))")
-            }
-            if let hooks = instance as? any ActivationHooks { try await runDidActivate(hooks) }
-            let record = ActivationRecord(
-                id: id, instance: instance, gate: type.options.reentrancy == .nonReentrant ? CallGate() : nil,
-                idleTimeout: type.options.idleTimeout ?? system.configuration.idleTimeout)
+            let record = try Self.make(id, type, system: system)
+            if let hooks = record.instance as? any ActivationHooks { try await runDidActivate(hooks) }
             slots.withLock { $0[id] = .active(record) }
         } catch {
             slots.withLock { $0[id] = nil }
             throw error
         }
+    }
+
+    /// Runs the factory with the identity it must hand out (`PendingIdentity`).
+    private static func make(_ id: ActorID, _ type: RegisteredType, system: WeftActorSystem) throws -> ActivationRecord {
+        let pending = PendingIdentity(id: id, type: type.type)
+        let instance = try PendingIdentity.$current.withValue(pending) { try type.make(id.key, system) }
+        guard pending.wasTaken, let made = instance.id as? ActorID, made == id else {
+            throw ActivationError("the factory of \(type.name) did not create a \(type.name) (it made \(instance.id))")
+        }
+        return ActivationRecord(
+            id: id, instance: instance, gate: type.options.reentrancy == .nonReentrant ? CallGate() : nil,
+            idleTimeout: type.options.idleTimeout ?? system.configuration.idleTimeout)
     }
 
     /// Deactivates every activation idle past its time-out (run by the system's ticker).

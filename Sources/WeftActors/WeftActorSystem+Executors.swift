@@ -18,11 +18,13 @@ extension WeftActorSystem {
     /// }
     /// ```
     public func bind(_ id: ActorID, to executor: IOThreadExecutor) {
-        boundExecutors.withLock { $0[id] = executor }
+        boundExecutors.withLock { bindings in
+            bindings[id] = ExecutorBinding(executor: executor, instances: (bindings[id]?.instances ?? 0) + 1)
+        }
     }
 
     /// The executor `bind` gave `id`, if any.
-    public func boundExecutor(of id: ActorID) -> IOThreadExecutor? { boundExecutors.withLock { $0[id] } }
+    public func boundExecutor(of id: ActorID) -> IOThreadExecutor? { boundExecutors.withLock { $0[id]?.executor } }
 
     /// The serial executor of an actor bound with `bind`; an unbound actor is a programming error.
     public func unownedExecutor(of id: ActorID) -> UnownedSerialExecutor {

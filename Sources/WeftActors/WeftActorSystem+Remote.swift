@@ -24,7 +24,9 @@ extension WeftActorSystem {
     ) async throws {
         guard !isShutDown.load(ordering: .relaxed) else { throw WeftActorError.shutDown }
         let node = try owner(of: id)
-        let connection = try await openConnection(to: node)
+        let outgoing = try await openConnection(to: node)
+        let connection = outgoing.connection
+        let plan = outgoing.handles.plan(target: id, method: method)
         let timeout = CallTimeouts.current ?? configuration.callTimeout
         let deadline = ContinuousClock.now + timeout
         let correlation = pending.makeCorrelation()
@@ -48,12 +50,16 @@ extension WeftActorSystem {
                     }
                 })
             do {
-                try FrameSender.send(
+                let inOrder = try FrameSender.send(
                     on: connection, header: FrameHeader(kind: .request, correlation: correlation), deadline: deadline,
                     preferredReservation: configuration.preferredReservation
                 ) { writer in
-                    try CallEnvelope.writeRequest(target: id, method: method, invocation: arguments.invocation, into: &writer)
+                    try CallEnvelope.writeRequest(
+                        target: plan.sendsTarget ? id : nil, targetHandle: plan.targetHandle,
+                        method: plan.sendsMethod ? method : nil, methodHandle: plan.methodHandle,
+                        invocation: arguments.invocation, into: &writer)
                 }
+                if inOrder { outgoing.handles.announced(plan, target: id, method: method) }
             } catch {
                 let failure: any Error =
                     if let transport = error as? TransportError {
@@ -67,14 +73,14 @@ extension WeftActorSystem {
     /// The open connection to `node`; a new one is made on a detached task, because
     /// connecting blocks until the handshake is done, and the caller may be on an IO thread
     /// (which must keep driving its connections) or on one of few cooperative threads.
-    func openConnection(to node: String) async throws -> any TransportConnection {
+    func openConnection(to node: String) async throws -> NodeConnections.Outgoing {
         if let existing = connections.outgoing(node) { return existing }
         return try await Task.detached { try self.connection(to: node) }.value
     }
 
     /// The open connection to `node`, connecting on first use. A node that cannot be reached
     /// fails the call at once.
-    func connection(to node: String) throws -> any TransportConnection {
+    func connection(to node: String) throws -> NodeConnections.Outgoing {
         if let existing = connections.outgoing(node) { return existing }
         guard let address = membership.address(of: node) else { throw WeftActorError.unknownNode(node) }
         let handler = SystemConnectionHandler(system: self, node: node)

@@ -8,10 +8,9 @@ extension WeftActorSystem {
     func serve(_ payload: CallPayload, on connection: any TransportConnection) async {
         // However the call ends, it stops counting against its connection once answered.
         defer { if !payload.replyQueued { payload.calls.answered(on: connection) } }
-        let request: CallEnvelope.Request
-        do { request = try CallEnvelope.parseRequest(payload.bytes) } catch {
+        guard let request = payload.call else {
             payload.release()
-            replyFailure(.malformedCall, "\(error)", to: payload, on: connection)
+            replyFailure(.malformedCall, "\(payload.malformed.map { "\($0)" } ?? "no request")", to: payload, on: connection)
             return
         }
         let substitutions: [Any.Type]
@@ -25,9 +24,21 @@ extension WeftActorSystem {
         }
         var record: ActivationRecord?
         let instance: any DistributedActor
-        let target = request.target
+        let target = request.target.id
+        let method = request.method.identifier
         if target.isVirtual {
-            if let live = registry.beginCall(target) {
+            var live = registry.beginCall(target)
+            if live == nil {
+                switch registry.activateNow(target, system: self) {
+                case .activated(let made): live = made
+                case .notNow: break
+                case .failed(let error):
+                    payload.release()
+                    replyFailure(.activationFailed, "\(target): \(error)", to: payload, on: connection)
+                    return
+                }
+            }
+            if let live {
                 record = live
             } else {
                 guard registry.registered(target.type) != nil else {
@@ -57,24 +68,26 @@ extension WeftActorSystem {
             payload.detach()
             await gate.acquire()
         }
-        var decoder = WeftInvocationDecoder(payload: payload, request: request, substitutions: substitutions, system: self)
+        var decoder = WeftInvocationDecoder(payload: payload, call: request, substitutions: substitutions, system: self)
         if request.argumentCount == 0 { payload.release() }
         let handler = WeftResultHandler(
             system: self, connection: connection, correlation: payload.header.correlation, payload: payload)
+        // A registered entry takes no generic arguments.
+        let thunk = substitutions.isEmpty ? methods.thunk(for: method, on: instance) : nil
         do {
             if staysOnIOThread(target, connection: connection) {
-                try await execute(on: instance, method: request.method, decoder: &decoder, handler: handler)
+                try await execute(thunk, on: instance, method: method, decoder: &decoder, handler: handler)
             } else {
                 // Nonisolated code the method calls must not run on the IO thread.
                 var escaped = decoder
                 try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                    try await execute(on: instance, method: request.method, decoder: &escaped, handler: handler)
+                    try await execute(thunk, on: instance, method: method, decoder: &escaped, handler: handler)
                 }
             }
         } catch {
             if !handler.replied {
                 let failure: RemoteFailure = payload.decodeFailure != nil ? .badArguments : .unknownMethod
-                replyFailure(failure, "\(target) \(request.method): \(error)", to: payload, on: connection)
+                replyFailure(failure, "\(target) \(method): \(error)", to: payload, on: connection)
             }
         }
         payload.release()
@@ -84,13 +97,26 @@ extension WeftActorSystem {
 
     /// True when the call is served on an IO thread and its actor is bound to that thread:
     /// then it runs there, with no hop. Any other actor's call leaves the IO thread.
-    private func staysOnIOThread(_ target: ActorID, connection: any TransportConnection) -> Bool {
+    func staysOnIOThread(_ target: ActorID, connection: any TransportConnection) -> Bool {
         guard configuration.servesOnIOThreads, let bound = boundExecutor(of: target) else { return false }
         return bound.thread === connection.ioThread
     }
 
+    /// Runs the method: through its registered entry point if it has one, else through
+    /// `executeDistributedTarget`.
+    private func execute(
+        _ thunk: MethodThunk?, on actor: any DistributedActor, method: String, decoder: inout WeftInvocationDecoder,
+        handler: WeftResultHandler
+    ) async throws {
+        if let thunk {
+            try await thunk.detached(actor, &decoder, handler)
+        } else {
+            try await executeDistributedTarget(on: actor, method: method, decoder: &decoder, handler: handler)
+        }
+    }
+
     /// Opens the existential for `executeDistributedTarget`.
-    private func execute<Act: DistributedActor>(
+    private func executeDistributedTarget<Act: DistributedActor>(
         on actor: Act, method: String, decoder: inout WeftInvocationDecoder, handler: WeftResultHandler
     ) async throws {
         try await executeDistributedTarget(

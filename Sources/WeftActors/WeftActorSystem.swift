@@ -62,6 +62,8 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     let logger: Logger
     let pending = PendingCalls()
     let registry = VirtualActorRegistry()
+    /// Registered entry points of local actors' methods (`RegisteredMethods`).
+    let methods = MethodResolver()
     /// What peers may name by type (`allowRemoteTypes`).
     let remoteTypes = RemoteTypes()
     let placement: Placement
@@ -72,7 +74,15 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     private let ticker = Locked<Task<Void, Never>?>(nil)
     let isShutDown = Atomic<Bool>(false)
     /// Actors bound to an IO thread (`bind(_:to:)`), for their `unownedExecutor`.
-    let boundExecutors = Locked<[ActorID: IOThreadExecutor]>([:])
+    let boundExecutors = Locked<[ActorID: ExecutorBinding]>([:])
+
+    /// An identity's executor, and how many live instances bound it: a virtual actor's new
+    /// activation may bind before the previous instance is gone, whose `resignID` must not
+    /// take the new one's binding away.
+    struct ExecutorBinding {
+        var executor: IOThreadExecutor
+        var instances: Int
+    }
 
     struct LocalActorEntry {
         weak var instance: (any DistributedActor)?
@@ -142,7 +152,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
         registry.register(
             RegisteredType(
                 name: name ?? String(reflecting: type), options: options, type: ObjectIdentifier(type),
-                make: { key, system in try factory(key, system) }))
+                hasHooks: type is any ActivationHooks.Type, make: { key, system in try factory(key, system) }))
     }
 
     /// A reference to the virtual actor `key` of `type`. Creates nothing: the first call
@@ -187,7 +197,10 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     }
 
     public func resignID(_ id: ActorID) {
-        _ = boundExecutors.withLock { $0.removeValue(forKey: id) }
+        boundExecutors.withLock { bindings in
+            guard let binding = bindings[id] else { return }
+            if binding.instances > 1 { bindings[id]?.instances -= 1 } else { bindings[id] = nil }
+        }
         guard !id.isVirtual else { return }
         _ = localActors.withLock { $0.removeValue(forKey: id) }
     }

@@ -13,9 +13,13 @@ import WeftTCP
 /// nothing more from it, while every other caller is answered.
 @Suite(.serialized) struct ActorBackPressureTests {
     @Test func callerThatNeverReadsItsRepliesStallsAlone() async throws {
-        let echo = try await Self.methodIdentifier {
-            _ = try await $0.echo(Payload(name: "", scores: [], tags: [:], nested: [], small: 0, ratio: 0))
+        let spy = "spy-\(UInt32.random(in: 0...UInt32.max))"
+        let probe = try ActorCluster(["a"], extra: ["spy": "local:\(spy)"])
+        let echo = try await CapturedCall.identifier(probe, spy: spy) { system in
+            _ = try await Counter.resolve(id: .instance(1, on: "spy"), using: system).echo(
+                Payload(name: "", scores: [], tags: [:], nested: [], small: 0, ratio: 0))
         }
+        probe.shutdown()
         let limit = 64
         let cluster = try ActorCluster(["a", "b"], medium: .tcp, maxUnansweredCalls: limit)
         defer { cluster.shutdown() }
@@ -31,7 +35,7 @@ import WeftTCP
         // Each call carries 4 KiB and is answered with the same; the peer reads no answer.
         let payload = Payload(
             name: "flood", scores: (0..<512).map(Double.init), tags: [:], nested: [], small: 0, ratio: 0)
-        let request = try Self.request(counter.id, method: echo, arguments: [payload])
+        let request = try CapturedCall.request(counter.id, method: echo, arguments: [payload])
         let memoryBefore = Self.residentBytes()
         let calls = 20_000
         var sent = 0
@@ -57,31 +61,6 @@ import WeftTCP
         let growth = Self.residentBytes() - memoryBefore
         #expect(growth < 128 << 20, "the node grew by \(growth >> 20) MiB for a peer that does not read")
         deaf.releaseHeld()
-    }
-
-    /// The wire identifier of a `Counter` method, from a call captured on a spy listener.
-    static func methodIdentifier(_ call: @escaping (Counter) async throws -> Void) async throws -> String {
-        let spy = "spy-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try ActorCluster(["a"], extra: ["spy": "local:\(spy)"])
-        defer { cluster.shutdown() }
-        let captured = CollectingHandler()
-        let transport = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
-        let listener = try transport.listen(at: spy, options: ConnectionOptions()) { _ in captured }
-        defer { listener.close() }
-        let ghost = try Counter.resolve(id: .instance(1, on: "spy"), using: cluster["a"])
-        _ = try? await withCallTimeout(.milliseconds(50)) { try await call(ghost) }
-        #expect(captured.wait { $0.frameCount >= 1 })
-        let frame = try #require(captured.frames.first)
-        return try frame.payload.withUnsafeBytes { try CallEnvelope.parseRequest($0).method }
-    }
-
-    static func request(_ target: ActorID, method: String, arguments: [any Codable]) throws -> [UInt8] {
-        var invocation = WeftInvocationEncoder()
-        invocation.arguments = arguments
-        var writer = BinaryWriter(growable: 64)
-        defer { writer.deallocate() }
-        try CallEnvelope.writeRequest(target: target, method: method, invocation: invocation, into: &writer)
-        return Array(writer.bytes)
     }
 
     /// This process's VmRSS, in bytes.

@@ -8,29 +8,10 @@ import WeftCore
 /// Call frames a node cannot serve are answered with an error reply; the connection and the
 /// node go on serving.
 @Suite(.serialized) struct MalformedCallTests {
-    /// Captures one real request for `Counter.add` to learn its method identifier.
-    func addIdentifier(_ cluster: ActorCluster, spy: String) async throws -> String {
-        let captured = CollectingHandler()
-        let transport = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
-        let listener = try transport.listen(at: spy, options: ConnectionOptions()) { _ in captured }
-        defer { listener.close() }
-        let ghost = try Counter.resolve(id: .instance(1, on: "spy"), using: cluster["a"])
-        _ = try? await withCallTimeout(.milliseconds(50)) { try await ghost.add(1) }
-        #expect(captured.wait { $0.frameCount >= 1 })
-        let frame = try #require(captured.frames.first)
-        return try frame.payload.withUnsafeBytes { try CallEnvelope.parseRequest($0).method }
-    }
-
     func request(
         _ target: ActorID, method: String, arguments: [any Codable], substitutions: [String] = []
     ) throws -> [UInt8] {
-        var invocation = WeftInvocationEncoder()
-        invocation.arguments = arguments
-        invocation.substitutions = substitutions
-        var writer = BinaryWriter(growable: 64)
-        defer { writer.deallocate() }
-        try CallEnvelope.writeRequest(target: target, method: method, invocation: invocation, into: &writer)
-        return Array(writer.bytes)
+        try CapturedCall.request(target, method: method, arguments: arguments, substitutions: substitutions)
     }
 
     @Test func malformedCallsGetErrorReplies() async throws {
@@ -39,7 +20,9 @@ import WeftCore
             system.register(Player.self) { key, system in Player(key: key, actorSystem: system) }
         }
         defer { cluster.shutdown() }
-        let add = try await addIdentifier(cluster, spy: spy)
+        let add = try await CapturedCall.identifier(cluster, spy: spy) { system in
+            _ = try await Counter.resolve(id: .instance(1, on: "spy"), using: system).add(1)
+        }
         let counter = Counter(actorSystem: cluster["b"])
         let raw = LocalTransport(context: TransportContext(runtime: cluster.runtimes[0]))
         let replies = CollectingHandler()
@@ -56,6 +39,12 @@ import WeftCore
             (
                 try request(counter.id, method: add, arguments: [1], substitutions: [_mangledTypeName(Payload.self)!]),
                 .badArguments
+            ),
+            // Handles never bound on this connection, and one above the bound.
+            (try CapturedCall.request(nil, targetHandle: 5, method: nil, methodHandle: 5, arguments: [1]), .malformedCall),
+            (
+                try CapturedCall.request(
+                    counter.id, targetHandle: CallEnvelope.maxHandles + 1, method: add, arguments: [1]), .malformedCall
             ),
         ]
         for (index, (bytes, _)) in cases.enumerated() {
@@ -77,7 +66,20 @@ import WeftCore
             return try BinaryEncoding.decode(Int.self, from: &reader)
         }
         #expect(value == 5)
+        // Bound by one call, the handles name the same target and method in the next.
+        let bind = try CapturedCall.request(counter.id, targetHandle: 1, method: add, methodHandle: 1, arguments: [1])
+        let warm = try CapturedCall.request(nil, targetHandle: 1, method: nil, methodHandle: 1, arguments: [1])
+        try connection.send(bind, kind: .request, correlation: 101)
+        try connection.send(warm, kind: .request, correlation: 102)
+        #expect(replies.wait { $0.frames.contains { $0.header.correlation == 102 } })
+        let byHandle = try #require(replies.frames.first { $0.header.correlation == 102 })
+        #expect(!byHandle.header.flags.contains(.error))
+        #expect(
+            try byHandle.payload.withUnsafeBytes { bytes -> Int in
+                var reader = BinaryReader(bytes)
+                return try BinaryEncoding.decode(Int.self, from: &reader)
+            } == 7)
         #expect(!connection.isClosed)
-        #expect(try await Counter.resolve(id: counter.id, using: cluster["a"]).add(1) == 6)
+        #expect(try await Counter.resolve(id: counter.id, using: cluster["a"]).add(1) == 8)
     }
 }

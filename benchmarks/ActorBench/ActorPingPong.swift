@@ -49,3 +49,15 @@ func runCalls(
     }
     return ContinuousClock.now - started
 }
+
+extension PinnedEcho: RegisteredMethods {
+    static func registerMethods(into methods: inout MethodTable<PinnedEcho>) {
+        methods.add("ping()") { (echo: isolated PinnedEcho) in echo.ping() }
+    }
+}
+
+extension Echo: RegisteredMethods {
+    static func registerMethods(into methods: inout MethodTable<Echo>) {
+        methods.add("ping()") { (echo: isolated Echo) in echo.ping() }
+    }
+}

@@ -7,11 +7,16 @@ public distributed actor Barrel {
     let key: String
     var hitPoints: Int
 
-    public init(key: String, actorSystem: WeftActorSystem) {
+    /// Runs on `executor`'s IO thread: a shot that arrives there is served inside the
+    /// connection's handler (`RegisteredMethods`).
+    public init(key: String, executor: IOThreadExecutor, actorSystem: WeftActorSystem) {
         self.key = key
         self.actorSystem = actorSystem
         hitPoints = GameRules.hitPoints(of: key)
+        actorSystem.bind(id, to: executor)
     }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { actorSystem.unownedExecutor(of: id) }
 
     public distributed func shoot() -> Shot {
         guard hitPoints > 0 else { return Shot(hit: false, destroyed: true, node: actorSystem.name) }
@@ -27,4 +32,11 @@ public distributed actor Barrel {
     }
 
     public distributed func node() -> String { actorSystem.name }
+}
+
+extension Barrel: RegisteredMethods {
+    public static func registerMethods(into methods: inout MethodTable<Barrel>) {
+        methods.add("shoot()") { (barrel: isolated Barrel) in barrel.shoot() }
+        methods.add("node()") { (barrel: isolated Barrel) in barrel.node() }
+    }
 }

@@ -32,7 +32,7 @@ public final class GameNode: Sendable {
             throw error
         }
         self.runtime = runtime
-        GameRegistration.register(on: system)
+        GameRegistration.register(on: system, executor: IOThreadExecutor.for(runtime.threads[0]))
     }
 
     public func shutdown() {

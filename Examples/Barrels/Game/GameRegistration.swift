@@ -13,10 +13,13 @@ public enum GameRegistration {
         return live[number % live.count]
     }
 
-    public static func register(on system: WeftActorSystem) {
-        system.register(Player.self, name: playerType) { key, system in Player(name: key, actorSystem: system) }
+    /// The actors run on `executor`'s IO thread (the node's first).
+    public static func register(on system: WeftActorSystem, executor: IOThreadExecutor) {
+        system.register(Player.self, name: playerType) { key, system in
+            Player(name: key, executor: executor, actorSystem: system)
+        }
         system.register(Barrel.self, name: barrelType, options: VirtualActorOptions(placement: barrelPlacement)) { key, system in
-            Barrel(key: key, actorSystem: system)
+            Barrel(key: key, executor: executor, actorSystem: system)
         }
     }
 }

@@ -8,10 +8,14 @@ public distributed actor Player {
     let name: String
     var points = 0
 
-    public init(name: String, actorSystem: WeftActorSystem) {
+    /// Plays on `executor`'s IO thread: its shots are sent, and their replies read, there.
+    public init(name: String, executor: IOThreadExecutor, actorSystem: WeftActorSystem) {
         self.name = name
         self.actorSystem = actorSystem
+        actorSystem.bind(id, to: executor)
     }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { actorSystem.unownedExecutor(of: id) }
 
     /// Shoots each of `barrels` in turn until it is destroyed. The caller passes the
     /// references (actor references travel as arguments, as in the Python original's
@@ -37,4 +41,11 @@ public distributed actor Player {
     }
 
     public distributed func node() -> String { actorSystem.name }
+}
+
+extension Player: RegisteredMethods {
+    public static func registerMethods(into methods: inout MethodTable<Player>) {
+        methods.add("play(barrels:)") { (player: isolated Player, barrels: [Barrel]) in try await player.play(barrels: barrels) }
+        methods.add("node()") { (player: isolated Player) in player.node() }
+    }
 }
