@@ -29,6 +29,9 @@ enum CallPlacement: String, CaseIterable {
     case ioThreads = "IO-thread executors"
     /// Caller tasks and the callee on Swift's global executor.
     case globalExecutor = "global executor"
+
+    /// The placement's name in `--placements` and in the JSON output.
+    var key: String { self == .ioThreads ? "io" : "global" }
 }
 
 /// Makes `callers` tasks that share `total` calls of `call`; returns the wall time.

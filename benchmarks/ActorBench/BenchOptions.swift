@@ -2,8 +2,10 @@ import WeftCore
 
 /// `--progress spin|adaptive|sleep` (default spin), `--rounds R` (5), `--round-trips N`
 /// (raw round trips per round, 200000), `--calls N` (calls per round, 50000),
-/// `--coding-iterations N` (100000), `--placements io|global|both` (both).
+/// `--coding-iterations N` (100000), `--placements io|global|both` (both), `--json` (only
+/// the round trips, as one JSON object: what benchmarks/compare reads).
 struct BenchOptions {
+    var json = false
     var progress = ProgressMode.spin
     var rounds = 5
     var roundTrips = 200_000
@@ -12,6 +14,8 @@ struct BenchOptions {
     var placements = CallPlacement.allCases
 
     init(_ arguments: [String]) {
+        json = arguments.contains("--json")
+        let arguments = arguments.filter { $0 != "--json" }
         var index = 0
         while index + 1 < arguments.count {
             let value = arguments[index + 1]

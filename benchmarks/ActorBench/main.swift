@@ -11,7 +11,7 @@ import WeftSharedMemory
 /// and decoding a small Codable value with Weft's binary coder, JSON and property lists.
 /// Never asserts: prints figures and ratios.
 let options = BenchOptions(Array(CommandLine.arguments.dropFirst()))
-print(MachineReport.header(progress: options.progress))
+if !options.json { print(MachineReport.header(progress: options.progress)) }
 
 let bench = try ActorBenchSetup(progress: options.progress)
 defer { bench.shutdown() }
@@ -30,6 +30,14 @@ for _ in 0..<options.rounds {
     }
 }
 let rawMedian = median(raw)
+if options.json {
+    let fields = options.placements.map { String(format: "\"%@\": %.1f", $0.key, median(calls[$0]!)) }
+    print(
+        String(format: "{\"raw_rtt_ns\": %.1f, \"rounds\": %d, \"call_rtt_ns\": {", rawMedian, raw.count)
+            + fields.joined(separator: ", ") + "}}")
+    bench.shutdown()
+    exit(0)
+}
 print(
     String(
         format: "raw shm round trip (request/response frames, IO-thread handlers): median %.3f µs of %d runs", rawMedian / 1000,

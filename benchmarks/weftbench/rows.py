@@ -1,6 +1,7 @@
 """The table's rows: what each column runs, each row's target, and how figures
 are written."""
 
+from .actors import actor_call
 from .peers import fi_pingpong, sockperf, ucx
 from .settings import ADAPTIVE_TOLERANCE, SOCKPERF_SIZE, UCX_SHM, UCX_TCP
 from .weft import weft
@@ -68,6 +69,13 @@ ROWS = [
         "Weft": ("weft rate tcp", weft("rate", "tcp", "spin", size=SOCKPERF_SIZE)),
         "sockperf": (f"tp {SOCKPERF_SIZE}B", sockperf("tp")),
     }, Target("sockperf", "≥", 1)),
+    # An empty distributed call, one-way (half its round trip), against the raw shm row.
+    ("actor_call_io", "actor call shm IO threads", LAT, {
+        "Weft": ("weft-actor-bench io", actor_call("io")),
+    }, Target("shm_lat_spin", "≤", 3)),
+    ("actor_call_global", "actor call shm global", LAT, {
+        "Weft": ("weft-actor-bench global", actor_call("global")),
+    }, Target("shm_lat_spin", "≤", 20)),
 ]
 
 LABELS = {key: label for key, label, *_rest in ROWS}

@@ -7,6 +7,7 @@ BUILD_DIR = os.path.join(REPO, ".build-bench")
 FLOOR_SOURCE = os.path.join(REPO, "benchmarks", "floor.c")
 FLOOR_BINARY = os.path.join(BUILD_DIR, "floor")
 WEFT_BINARY = os.environ.get("WEFT_BIN") or os.path.join(REPO, ".build", "release", "weft")
+ACTOR_BENCH_BINARY = os.path.join(os.path.dirname(WEFT_BINARY), "weft-actor-bench")
 
 # The two CPUs of the run: servers (and Weft's own IO thread) on the first,
 # clients (and Weft's peer) on the second.
@@ -40,6 +41,10 @@ WEFT_COUNTS = {
 # here, a large part of a sub-microsecond round trip. TCP is timed per round trip, like
 # UCX's am_lat, where the reading is lost in microseconds.
 WEFT_BATCH = {("pingpong", "shm"): 1000}
+
+# Empty distributed calls per actor-row run (its placement: IO threads, global executor;
+# the bench makes four times this many on IO threads, where a call is ten times quicker).
+ACTOR_BENCH_CALLS = {"io": 20_000, "global": 2_000}
 
 ADAPTIVE_TOLERANCE = 1.10  # "equal to spin": within 10 % of the spin median.
 
