@@ -1,5 +1,10 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// Weft's package, two folders up; SwiftPM names a path dependency after its folder.
+let weftFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent
 
 /// Micro-benchmarks of the actor layer's binary coder with ordo-one/benchmark, in a package
 /// of their own so that Weft's build and tests never resolve the benchmarking package.
@@ -15,7 +20,7 @@ let package = Package(
         .executableTarget(
             name: "Coding",
             dependencies: [
-                .product(name: "WeftActors", package: "main"),
+                .product(name: "WeftActors", package: weftFolder),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/Coding",
