@@ -86,9 +86,14 @@ private func fuzzCall(
     _ decodeArguments: (inout WeftInvocationDecoder) throws -> [any Codable & Equatable]
 ) {
     guard let request = try? CallEnvelope.parseRequest(bytes) else { return }
-    // A fresh connection knows no handle: only a call that names its target and method resolves.
+    // A fresh connection knows no handle: only a call that names its target and method
+    // resolves, and a handle binds names of `maxBoundNameBytes` at most.
     let resolved = try? IncomingCallHandles().resolve(request)
-    precondition((resolved != nil) == (request.target != nil && request.method != nil), "a handle resolved unbound")
+    let bindable = { (handle: UInt32, bytes: Int) in handle == 0 || bytes <= CallEnvelope.maxBoundNameBytes }
+    let targetBinds = request.target.map { bindable(request.targetHandle, $0.boundBytes) } ?? false
+    let methodBinds = request.method.map { bindable(request.methodHandle, $0.utf8.count) } ?? false
+    let resolvable = targetBinds && methodBinds
+    precondition((resolved != nil) == resolvable, "a call resolved against the handle rules")
     if let resolved {
         precondition(
             resolved.target.id == request.target && resolved.method.identifier == request.method
