@@ -80,7 +80,7 @@ let package = Package(
             name: "cluster-hello", dependencies: ["WeftActors", "WeftCore", "WeftTransports"],
             path: "Examples/ClusterHello"),
         .executableTarget(
-            name: "weft-actor-bench", dependencies: ["WeftActors", "WeftCore", "WeftSharedMemory"],
+            name: "weft-actor-bench", dependencies: ["BarrelsGame", "WeftActors", "WeftCore", "WeftSharedMemory", "WeftTCP"],
             path: "benchmarks/ActorBench"),
 
         .target(name: "WeftConformance", dependencies: ["WeftCore"], path: "Tests/WeftConformance"),

@@ -97,12 +97,19 @@ final class VirtualActorRegistry: Sendable {
 
     /// What `activateNow` did.
     enum ImmediateActivation {
-        /// Made, and the call counted.
+        /// Live (or made), and the call counted.
         case activated(ActivationRecord)
         /// Something is live or under way, or the type has hooks to await: use `activate`.
         case notNow
         /// The factory failed (nothing left behind).
         case failed(any Error)
+    }
+
+    /// The live activation of `id`, counted as busy, or one made on the calling thread
+    /// (`activateNow`): what both serve paths try before anything that waits.
+    func beginCallOrActivateNow(_ id: ActorID, system: WeftActorSystem) -> ImmediateActivation {
+        if let live = beginCall(id) { return .activated(live) }
+        return activateNow(id, system: system)
     }
 
     /// Activates `id` on the calling thread, without waiting, when nothing is live or under

@@ -21,20 +21,18 @@ extension WeftActorSystem {
         if target.id.isVirtual {
             // Activations come and go, and may bind to another thread each time. One without
             // hooks is made right here: its factory is all there is to it.
-            var live = registry.beginCall(target.id)
-            if live == nil {
-                switch registry.activateNow(target.id, system: self) {
-                case .activated(let made): live = made
-                case .notNow: return false
-                case .failed(let error):
-                    payload.release()
-                    replyFailure(.activationFailed, "\(target.id): \(error)", to: payload, on: connection)
-                    if !payload.replyQueued { payload.calls.answered(on: connection) }
-                    return true
-                }
+            let live: ActivationRecord
+            switch registry.beginCallOrActivateNow(target.id, system: self) {
+            case .activated(let record): live = record
+            case .notNow: return false
+            case .failed(let error):
+                payload.release()
+                replyFailure(.activationFailed, "\(target.id): \(error)", to: payload, on: connection)
+                if !payload.replyQueued { payload.calls.answered(on: connection) }
+                return true
             }
-            guard let live, isolatedHere(live.instance, connection: connection) != nil else {
-                if let live { registry.endCall(live) }
+            guard isolatedHere(live.instance, connection: connection) != nil else {
+                registry.endCall(live)
                 return false
             }
             record = live

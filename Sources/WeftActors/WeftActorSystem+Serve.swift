@@ -27,16 +27,14 @@ extension WeftActorSystem {
         let target = request.target.id
         let method = request.method.identifier
         if target.isVirtual {
-            var live = registry.beginCall(target)
-            if live == nil {
-                switch registry.activateNow(target, system: self) {
-                case .activated(let made): live = made
-                case .notNow: break
-                case .failed(let error):
-                    payload.release()
-                    replyFailure(.activationFailed, "\(target): \(error)", to: payload, on: connection)
-                    return
-                }
+            let live: ActivationRecord?
+            switch registry.beginCallOrActivateNow(target, system: self) {
+            case .activated(let record): live = record
+            case .notNow: live = nil
+            case .failed(let error):
+                payload.release()
+                replyFailure(.activationFailed, "\(target): \(error)", to: payload, on: connection)
+                return
             }
             if let live {
                 record = live

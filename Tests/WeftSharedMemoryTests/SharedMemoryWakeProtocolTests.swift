@@ -80,8 +80,10 @@ private final class CountingClient: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Both IO threads sleep as soon as they are idle (a 1 µs window), and the test thread
-    /// sends each request only after the previous answer, so every request finds the server's
-    /// consumer asleep and every answer the client's: the producer's check of the flag, on
+    /// sends each request 200 µs after the previous answer, so every request finds the
+    /// server's consumer asleep and every answer the client's (with no pause, a slow thread,
+    /// as under ThreadSanitizer, was often still on its way to sleep when the next request
+    /// came, and slept in barely half the rounds): the producer's check of the flag, on
     /// its cheaper path, must wake them every time (without it the exchange waits for timer
     /// ticks and does not finish). It cannot catch the rare race the barrier closes, where a
     /// record lands between the flag's store and the re-check: that rests on the ordering
@@ -101,6 +103,7 @@ private final class CountingClient: ConnectionHandler, @unchecked Sendable {
         for round in 1...rounds {
             try connection.send([UInt8](repeating: 7, count: 8), kind: .request)
             while client.answered.load(ordering: .acquiring) < round && ContinuousClock.now < deadline { usleep(20) }
+            usleep(200)
         }
         #expect(client.answered.load(ordering: .acquiring) == rounds)
         // The IO threads did sleep between messages (each sleep is a voluntary switch).

@@ -1,55 +1,44 @@
-import Logging
 import WeftActors
 import WeftCore
-import WeftSharedMemory
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The two IO runtimes, the raw shm connection and the two actor systems of one run.
+/// One run: the caller's IO runtime pinned to CPU 0, its raw connection and actor system,
+/// and the callee (`CalleeSide`), in this process or in one of its own.
 final class ActorBenchSetup {
     let callerRuntime: IORuntime
-    let calleeRuntime: IORuntime
     let callerSystem: WeftActorSystem
-    let calleeSystem: WeftActorSystem
-    let rawListener: any TransportListener
     let rawConnection: any TransportConnection
     let ping = PingHandler()
     let callerExecutor: IOThreadExecutor
-    let pinned: PinnedEcho
-    let plain: Echo
     let pinnedRemote: PinnedEcho
     let plainRemote: Echo
+    private let localCallee: CalleeSide?
+    private let calleeProcess: CalleeProcess?
 
-    init(progress: ProgressMode) throws {
-        var logger = Logger(label: "weft.actor-bench")
-        logger.logLevel = .critical
+    init(layout: BenchLayout, progress: ProgressMode, separateProcess: Bool) throws {
+        let pinnedKey: String
+        let plainKey: String
+        if separateProcess {
+            let process = try CalleeProcess(layout: layout, progress: progress)
+            (calleeProcess, localCallee) = (process, nil)
+            (pinnedKey, plainKey) = (process.pinnedKey, process.plainKey)
+        } else {
+            let side = try CalleeSide(layout: layout, progress: progress)
+            (calleeProcess, localCallee) = (nil, side)
+            (pinnedKey, plainKey) = (side.pinned.id.key, side.plain.id.key)
+        }
         callerRuntime = try IORuntime(progress: progress, placement: IOThreadPlacement(cpus: [0]), name: "bench-caller")
-        calleeRuntime = try IORuntime(progress: progress, placement: IOThreadPlacement(cpus: [1]), name: "bench-callee")
-        let callerContext = TransportContext(runtime: callerRuntime, logger: logger)
-        let calleeContext = TransportContext(runtime: calleeRuntime, logger: logger)
-        let tag = "\(getpid())"
-
-        let rawAddress = "shm:actor-bench-raw-\(tag)"
-        rawListener = try SharedMemoryTransport(context: calleeContext, ringBytes: 1 << 20).listen(
-            at: rawAddress, options: ConnectionOptions()
-        ) { _ in EchoHandler() }
-        rawConnection = try SharedMemoryTransport(context: callerContext, ringBytes: 1 << 20).connect(
-            to: rawAddress, options: ConnectionOptions(), handler: ping)
-
-        let membership = Membership(["caller": "shm:actor-bench-caller-\(tag)", "callee": "shm:actor-bench-callee-\(tag)"])
+        let context = TransportContext(runtime: callerRuntime, logger: benchLogger)
+        rawConnection = try layout.makeTransport(context).connect(to: layout.raw, options: ConnectionOptions(), handler: ping)
         callerSystem = try WeftActorSystem(
-            WeftActorSystemConfiguration(node: "caller", membership: membership),
-            transport: SharedMemoryTransport(context: callerContext, ringBytes: 1 << 20), logger: logger)
-        calleeSystem = try WeftActorSystem(
-            WeftActorSystemConfiguration(node: "callee", membership: membership),
-            transport: SharedMemoryTransport(context: calleeContext, ringBytes: 1 << 20), logger: logger)
+            WeftActorSystemConfiguration(node: "caller", membership: Membership(layout.members)),
+            transport: layout.makeTransport(context), logger: benchLogger)
         callerExecutor = IOThreadExecutor.for(callerRuntime.threads[0])
-        pinned = PinnedEcho(executor: IOThreadExecutor.for(calleeRuntime.threads[0]), actorSystem: calleeSystem)
-        plain = Echo(actorSystem: calleeSystem)
-        pinnedRemote = try PinnedEcho.resolve(id: pinned.id, using: callerSystem)
-        plainRemote = try Echo.resolve(id: plain.id, using: callerSystem)
+        pinnedRemote = try PinnedEcho.resolve(id: ActorID(node: "callee", type: "", key: pinnedKey), using: callerSystem)
+        plainRemote = try Echo.resolve(id: ActorID(node: "callee", type: "", key: plainKey), using: callerSystem)
     }
 
     /// Nanoseconds per raw round trip.
@@ -86,11 +75,10 @@ final class ActorBenchSetup {
 
     func shutdown() {
         rawConnection.close()
-        rawListener.close()
         callerSystem.shutdown()
-        calleeSystem.shutdown()
+        localCallee?.shutdown()
+        calleeProcess?.shutdown()
         usleep(20_000)
         callerRuntime.shutdown()
-        calleeRuntime.shutdown()
     }
 }

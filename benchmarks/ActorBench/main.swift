@@ -1,47 +1,65 @@
 import Foundation
-import Logging
 import WeftActors
 import WeftCore
-import WeftSharedMemory
 
-/// weft-actor-bench: in one process, two IO runtimes pinned to CPU 0 (caller) and CPU 1
-/// (callee) joined by shared memory. Measures, interleaved round by round, the raw shm
-/// round trip and the empty distributed call's round trip over the same transport;
+/// weft-actor-bench: two IO runtimes pinned to CPU 0 (caller) and CPU 1 (callee), joined by
+/// shared memory or TCP, in one process or two. Measures, interleaved round by round, the
+/// raw round trip and the empty distributed call's round trip over the same transport;
 /// then calls per second with 1, 8 and 64 concurrent callers; then the cost of encoding
 /// and decoding a small Codable value with Weft's binary coder, JSON and property lists.
 /// Never asserts: prints figures and ratios.
 let options = BenchOptions(Array(CommandLine.arguments.dropFirst()))
-if !options.json { print(MachineReport.header(progress: options.progress)) }
+if let calleeOf = options.calleeOf { try CalleeSide.serve(layout: BenchLayout(decoding: calleeOf), progress: options.progress) }
+if !options.json { print(MachineReport.header(options)) }
 
-let bench = try ActorBenchSetup(progress: options.progress)
+let bench = try ActorBenchSetup(
+    layout: BenchLayout.make(transport: options.transport), progress: options.progress,
+    separateProcess: options.processes == 2)
 defer { bench.shutdown() }
 
 // Warm up every path once.
 _ = await bench.rawRoundTrip(count: 20_000)
 for placement in options.placements { _ = try await bench.callRoundTrip(count: 2_000, placement: placement) }
 
+func callCount(_ placement: CallPlacement) -> Int { placement == .ioThreads ? options.calls : options.calls / 4 }
+
 var raw: [Double] = []
 var calls: [CallPlacement: [Double]] = [:]
 for _ in 0..<options.rounds {
     raw.append(await bench.rawRoundTrip(count: options.roundTrips))
     for placement in options.placements {
-        let count = placement == .ioThreads ? options.calls : options.calls / 4
-        calls[placement, default: []].append(try await bench.callRoundTrip(count: count, placement: placement))
+        calls[placement, default: []].append(try await bench.callRoundTrip(count: callCount(placement), placement: placement))
     }
 }
 let rawMedian = median(raw)
+let callerCounts = [1, 8, 64]
+var callsPerSecond: [CallPlacement: [Double]] = [:]
+for placement in options.placements {
+    for callers in callerCounts {
+        let elapsed = try await bench.throughput(total: callCount(placement), callers: callers, placement: placement)
+        callsPerSecond[placement, default: []].append(Double(callCount(placement)) / (perIteration(elapsed, 1) / 1e9))
+    }
+}
+
 if options.json {
-    let fields = options.placements.map { String(format: "\"%@\": %.1f", $0.key, median(calls[$0]!)) }
+    let rtt = options.placements.map { String(format: "\"%@\": %.1f", $0.key, median(calls[$0]!)) }
+    let rates = options.placements.map { placement in
+        let byCallers = zip(callerCounts, callsPerSecond[placement]!).map { String(format: "\"%d\": %.0f", $0, $1) }
+        return "\"\(placement.key)\": {" + byCallers.joined(separator: ", ") + "}"
+    }
     print(
-        String(format: "{\"raw_rtt_ns\": %.1f, \"rounds\": %d, \"call_rtt_ns\": {", rawMedian, raw.count)
-            + fields.joined(separator: ", ") + "}}")
+        String(
+            format: "{\"transport\": \"%@\", \"processes\": %d, \"raw_rtt_ns\": %.1f, \"rounds\": %d, ", options.transport,
+            options.processes, rawMedian, raw.count)
+            + "\"call_rtt_ns\": {" + rtt.joined(separator: ", ") + "}, "
+            + "\"calls_per_s\": {" + rates.joined(separator: ", ") + "}}")
     bench.shutdown()
     exit(0)
 }
 print(
     String(
-        format: "raw shm round trip (request/response frames, IO-thread handlers): median %.3f µs of %d runs", rawMedian / 1000,
-        raw.count))
+        format: "raw %@ round trip (request/response frames, IO-thread handlers): median %.3f µs of %d runs",
+        options.transport, rawMedian / 1000, raw.count))
 for placement in options.placements {
     let value = median(calls[placement]!)
     let ratio = value / rawMedian
@@ -51,14 +69,8 @@ for placement in options.placements {
     line += String(format: "; %.1f jobs queued on IO threads per call", try await bench.jobsPerCall(placement: placement))
     print(line)
 }
-
 for placement in options.placements {
-    var parts: [String] = []
-    for callers in [1, 8, 64] {
-        let total = placement == .ioThreads ? options.calls : options.calls / 4
-        let elapsed = try await bench.throughput(total: total, callers: callers, placement: placement)
-        parts.append(String(format: "%d: %.0f", callers, Double(total) / (perIteration(elapsed, 1) / 1e9)))
-    }
+    let parts = zip(callerCounts, callsPerSecond[placement]!).map { String(format: "%d: %.0f", $0, $1) }
     print("calls/s by concurrent callers, \(placement.rawValue): " + parts.joined(separator: ", "))
 }
 

@@ -8,6 +8,7 @@ import platform
 import shutil
 import sys
 
+from .actor_report import print_actor_lines
 from .floor import Floor
 from .machine import CPUAccount, cpu_model, machine_state
 from .measurements import mark_disturbed, plan_cells, run_plan
@@ -94,6 +95,7 @@ def main():
         notes.append(f"Weft: {WEFT_BINARY} not found (swift build -c release, or set WEFT_BIN)")
 
     print_table(table)
+    print_actor_lines(cells)
     print_footer(cells, floor, notes, quiet_floor, raised, busy, others, wall, online)
 
     if args.json:

@@ -7,7 +7,7 @@ import statistics
 
 from .machine import cpu_model
 from .measurements import median, paired_ratio
-from .rows import COLUMNS, LAT, UNITS, number, times
+from .rows import ABSOLUTE, COLUMNS, GAME, LAT, UNITS, number, times
 from .settings import CLIENT_CPU, DISTURBED_FLOOR, DISTURBED_OTHERS, SERVER_CPU
 
 
@@ -23,7 +23,10 @@ def summarize(cells, repetitions, rows):
         w_floor = (weft_cell.to_floor(), weft_cell.only_disturbed()) if against_floor \
             else (None, False)
         w_ucx = paired_ratio(weft_cell, row["UCX"])
-        if target.against == "floor":
+        if target.against == ABSOLUTE:
+            checked = (weft_value / 1e6 if weft_value is not None else None,
+                       weft_cell.only_disturbed())
+        elif target.against == "floor":
             checked = w_floor
         elif target.against in COLUMNS:
             checked = paired_ratio(weft_cell, row[target.against])
@@ -38,6 +41,7 @@ def summarize(cells, repetitions, rows):
             "weft_to_floor": w_floor[0], "weft_to_floor_disturbed_only": w_floor[1],
             "weft_to_ucx": w_ucx[0], "weft_to_ucx_disturbed_only": w_ucx[1],
             "target": target.text(), "target_ratio": checked[0],
+            "target_in_ms": target.against == ABSOLUTE,
             "target_ratio_disturbed_only": checked[1],
             "result": (target.verdict(checked[0]) + ("!" if checked[1] else ""))
                       if weft_value is not None else "—",
@@ -60,7 +64,9 @@ def print_table(table):
               times(entry["weft_to_floor"], entry["weft_to_floor_disturbed_only"]),
               times(entry["weft_to_ucx"], entry["weft_to_ucx_disturbed_only"]),
               entry["target"],
-              times(entry["target_ratio"], entry["target_ratio_disturbed_only"]),
+              (number(entry["target_ratio"] * 1e6, GAME) + " ms"
+               if entry["target_in_ms"] and entry["target_ratio"] is not None
+               else times(entry["target_ratio"], entry["target_ratio_disturbed_only"])),
               entry["result"]]
              for entry in table]
     widths = [max(len(line[i]) for line in [header] + lines) for i in range(len(header))]

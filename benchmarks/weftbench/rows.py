@@ -1,26 +1,31 @@
 """The table's rows: what each column runs, each row's target, and how figures
 are written."""
 
-from .actors import actor_call
+from .actors import actor_call, barrels
 from .peers import fi_pingpong, sockperf, ucx
 from .settings import ADAPTIVE_TOLERANCE, SOCKPERF_SIZE, UCX_SHM, UCX_TCP
 from .weft import weft
 
-LAT, RATE = "lat", "rate"
+LAT, RATE, GAME = "lat", "rate", "game"
 COLUMNS = ["Weft", "UCX", "libfabric", "sockperf"]
 TOOL = {"UCX": "ucx_perftest", "libfabric": "fi_pingpong", "sockperf": "sockperf"}
 PACKAGE = {"UCX": "ucx-utils", "libfabric": "libfabric-bin", "sockperf": "sockperf"}
 
 
+ABSOLUTE = "ms"
+
+
 class Target:
     """What a row's Weft figure is checked against. `against` names the reference:
-    "floor", "UCX", "sockperf" or another row's key (Weft's spin row); `bound` is
-    None for a row that only reports the ratio."""
+    "floor", "UCX", "sockperf", another row's key (Weft's spin row), or ABSOLUTE (the
+    figure itself, in milliseconds); `bound` is None for a row that only reports the ratio."""
 
     def __init__(self, against, relation=None, bound=None):
         self.against, self.relation, self.bound = against, relation, bound
 
     def text(self):
+        if self.against == ABSOLUTE:
+            return f"{self.relation}{self.bound:g} ms"
         name = "spin" if self.against in LABELS else self.against
         if self.bound is None:
             return f"vs {name}"
@@ -69,13 +74,30 @@ ROWS = [
         "Weft": ("weft rate tcp", weft("rate", "tcp", "spin", size=SOCKPERF_SIZE)),
         "sockperf": (f"tp {SOCKPERF_SIZE}B", sockperf("tp")),
     }, Target("sockperf", "≥", 1)),
-    # An empty distributed call, one-way (half its round trip), against the raw shm row.
+    # An empty distributed call, one-way (half its round trip), against the raw row of its
+    # transport; caller and callee in one process (two IO runtimes) or two.
     ("actor_call_io", "actor call shm IO threads", LAT, {
-        "Weft": ("weft-actor-bench io", actor_call("io")),
+        "Weft": ("weft-actor-bench io", actor_call("actor_call_io", "io")),
     }, Target("shm_lat_spin", "≤", 3)),
     ("actor_call_global", "actor call shm global", LAT, {
-        "Weft": ("weft-actor-bench global", actor_call("global")),
+        "Weft": ("weft-actor-bench global", actor_call("actor_call_global", "global")),
     }, Target("shm_lat_spin", "≤", 20)),
+    ("actor_call_2p", "actor call shm 2 processes", LAT, {
+        "Weft": ("weft-actor-bench io 2p", actor_call("actor_call_2p", "io", processes=2)),
+    }, Target("shm_lat_spin", "≤", 3)),
+    ("actor_call_tcp", "actor call tcp IO threads", LAT, {
+        "Weft": ("weft-actor-bench io tcp", actor_call("actor_call_tcp", "io", "tcp")),
+    }, Target("tcp_lat_spin", "≤", 3)),
+    ("actor_call_tcp_2p", "actor call tcp 2 processes", LAT, {
+        "Weft": ("weft-actor-bench io tcp 2p", actor_call("actor_call_tcp_2p", "io", "tcp", 2)),
+    }, Target("tcp_lat_spin", "≤", 3)),
+    # The README's game across two processes: the time of its 60 shots.
+    ("barrels_shm", "barrels game shm 2 processes", GAME, {
+        "Weft": ("barrels shm", barrels("shm")),
+    }, Target(ABSOLUTE, "≤", 1.5)),
+    ("barrels_tcp", "barrels game tcp 2 processes", GAME, {
+        "Weft": ("barrels tcp", barrels("tcp")),
+    }, Target(ABSOLUTE, "≤", 1.5)),
 ]
 
 LABELS = {key: label for key, label, *_rest in ROWS}
@@ -91,12 +113,14 @@ def selected(names):
                if key in wanted and target.against in LABELS}
     return [row for row in ROWS if row[0] in wanted]
 KINDS = {key: kind for key, _label, kind, *_rest in ROWS}
-UNITS = {LAT: "ns", RATE: "M msg/s"}
+UNITS = {LAT: "ns", RATE: "M msg/s", GAME: "ms"}
 
 
 def number(value, kind):
     if value is None:
         return "—"
+    if kind == GAME:
+        return f"{value / 1e6:.2f}"
     if kind == RATE:
         millions = value / 1e6
         return f"{millions:.3f}" if millions < 1 else \
