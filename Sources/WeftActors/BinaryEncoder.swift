@@ -1,6 +1,10 @@
 /// Entry points of the binary encoding: values of `BinaryCodable` types take the fast path;
 /// any other `Encodable` goes through `BinaryEncoder`, which writes in place too.
 public enum BinaryEncoding {
+    /// Asks the runtime now what `encode` and `decode` ask first of a value of `type`
+    /// (`TypePreparation`).
+    static func prepare<T>(_ type: T.Type) { _ = type as? any BinaryCodable.Type }
+
     public static func encode<T: Encodable>(_ value: T, into writer: inout BinaryWriter) throws {
         if let fast = value as? any BinaryCodable {
             try fast.encode(to: &writer)

@@ -38,7 +38,9 @@ final class MethodResolver: Sendable {
             identifier.hasPrefix("$s" + typeName)
         else { return nil }
         let qualified = RemoteCallTarget(identifier).description
-        let prefix = String(reflecting: type) + "."
+        // Not String(reflecting:), which asks the runtime whether the metatype conforms to
+        // three printing protocols: a scan of every conformance record, on a call's path.
+        let prefix = _typeName(type, qualified: true) + "."
         guard qualified != identifier, qualified.hasPrefix(prefix),
             let thunk = type.registeredThunks()[String(qualified.dropFirst(prefix.count))],
             Int(_getParameterCount(mangledMethodName: identifier)) == thunk.parameterCount,

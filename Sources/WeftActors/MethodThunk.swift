@@ -16,4 +16,7 @@ struct MethodThunk: Sendable {
     /// What the method's mangled name must say: its parameter count and result type.
     let parameterCount: Int
     let resultType: ObjectIdentifier
+    /// Asks the runtime's first questions about the parameter and result types
+    /// (`TypePreparation`).
+    let prepare: @Sendable () -> Void
 }

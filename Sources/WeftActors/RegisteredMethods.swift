@@ -92,7 +92,11 @@ public struct MethodTable<Actor: DistributedActor>: Sendable where Actor.ActorSy
                     try reply.sendValue(result)
                 }
             },
-            parameterCount: count((repeat each Argument).self), resultType: ObjectIdentifier(Result.self))
+            parameterCount: count((repeat each Argument).self), resultType: ObjectIdentifier(Result.self),
+            prepare: {
+                prepare((repeat each Argument).self)
+                BinaryEncoding.prepare(Result.self)
+            })
     }
 
     private static func thunk<each Argument: Codable & SendableMetatype>(
@@ -107,7 +111,8 @@ public struct MethodTable<Actor: DistributedActor>: Sendable where Actor.ActorSy
                     try reply.sendVoid()
                 }
             },
-            parameterCount: count((repeat each Argument).self), resultType: ObjectIdentifier(Void.self))
+            parameterCount: count((repeat each Argument).self), resultType: ObjectIdentifier(Void.self),
+            prepare: { prepare((repeat each Argument).self) })
     }
 
     private mutating func insert(_ name: String, _ thunk: MethodThunk) {
@@ -126,6 +131,10 @@ public struct MethodTable<Actor: DistributedActor>: Sendable where Actor.ActorSy
         try withoutActuallyEscaping(operation) { escapable in
             try unsafeBitCast(escapable, to: Unchecked.self)(actor)
         }
+    }
+
+    private static func prepare<each Argument>(_: (repeat each Argument).Type) {
+        for argument in repeat (each Argument).self { BinaryEncoding.prepare(argument) }
     }
 
     private static func count<each Argument>(_: (repeat each Argument).Type) -> Int {

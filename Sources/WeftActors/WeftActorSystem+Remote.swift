@@ -78,6 +78,30 @@ extension WeftActorSystem {
         return try await Task.detached { try self.connection(to: node) }.value
     }
 
+    /// Opens the connections to every live member, this node included (calls to virtual
+    /// actors placed here go through its own listener), that are not open yet, all at once,
+    /// and waits for them: the connection setup a first call would otherwise pay (a shared-
+    /// memory connection maps and faults in its rings, a TCP one completes its handshake)
+    /// is paid here, when the member joins. Returns why each member that could not be
+    /// reached was not (one that is not listening yet is connected on its first call).
+    @discardableResult
+    public func connectToMembers() async -> [String: any Error] {
+        let nodes = membership.liveMembers.filter { connections.outgoing($0) == nil }
+        return await withTaskGroup(of: (String, (any Error)?).self) { group in
+            for node in nodes {
+                group.addTask {
+                    do {
+                        _ = try await self.openConnection(to: node)
+                        return (node, nil)
+                    } catch { return (node, error) }
+                }
+            }
+            var failures: [String: any Error] = [:]
+            for await (node, error) in group { if let error { failures[node] = error } }
+            return failures
+        }
+    }
+
     /// The open connection to `node`, connecting on first use. A node that cannot be reached
     /// fails the call at once.
     func connection(to node: String) throws -> NodeConnections.Outgoing {

@@ -64,6 +64,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
     let registry = VirtualActorRegistry()
     /// Registered entry points of local actors' methods (`RegisteredMethods`).
     let methods = MethodResolver()
+    let preparation = TypePreparation()
     /// What peers may name by type (`allowRemoteTypes`).
     let remoteTypes = RemoteTypes()
     let placement: Placement
@@ -153,6 +154,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
             RegisteredType(
                 name: name ?? String(reflecting: type), options: options, type: ObjectIdentifier(type),
                 hasHooks: type is any ActivationHooks.Type, make: { key, system in try factory(key, system) }))
+        if let sample = try? actor(type, key: "") { preparation.prepare(sample, system: self) }
     }
 
     /// A reference to the virtual actor `key` of `type`. Creates nothing: the first call
@@ -193,6 +195,7 @@ public final class WeftActorSystem: DistributedActorSystem, @unchecked Sendable 
 
     public func actorReady<Act: DistributedActor>(_ actor: Act) where Act.ID == ActorID {
         guard !actor.id.isVirtual else { return }
+        preparation.prepare(actor, system: self)
         localActors.withLock { $0[actor.id] = LocalActorEntry(instance: actor) }
     }
 

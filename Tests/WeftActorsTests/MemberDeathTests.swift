@@ -18,7 +18,8 @@ import WeftCore
         let (configuration, descriptor) = try await GameConfiguration.load(
             flags: ["transport": transport, "log-level": "critical"], environment: [:], configFile: nil)
         let node = try GameNode(
-            name: ClusterAddresses.memberName(0), membership: membership, configuration: configuration, descriptor: descriptor,
+            name: ClusterAddresses.memberName(0), memberIndex: 0, membership: membership, configuration: configuration,
+            descriptor: descriptor,
             callTimeout: .seconds(60))
         defer { node.shutdown() }
         let member = try BarrelsMember(index: 1, addresses: addresses, transport: transport)

@@ -28,7 +28,8 @@ func runGame(_ arguments: Arguments) async throws -> String {
     let addresses = try ClusterAddresses.make(transport: descriptor.name, count: count, tag: "\(getpid())")
     let membership = Membership(addresses)
     let node = try GameNode(
-        name: ClusterAddresses.memberName(0), membership: membership, configuration: configuration, descriptor: descriptor)
+        name: ClusterAddresses.memberName(0), memberIndex: 0, membership: membership, configuration: configuration,
+        descriptor: descriptor)
     var children: [ChildProcess] = []
     defer {
         node.shutdown()
@@ -45,6 +46,10 @@ func runGame(_ arguments: Arguments) async throws -> String {
     }
     let readyBy = ContinuousClock.now + .seconds(max(arguments.timeoutSeconds / 2, 1))
     for child in children { try child.waitUntilReady(until: readyBy) }
+    // Every member listens now: this one connects to them all before the game, as the
+    // members did while joining.
+    let unreachable = await node.system.connectToMembers()
+    if let (member, error) = unreachable.first { throw ClusterFailure("member \(member) cannot be reached: \(error)") }
 
     let player = try node.system.actor(Player.self, key: GameRules.playerName)
     let barrels = try (1...GameRules.barrelCount).map { try node.system.actor(Barrel.self, key: GameRules.barrelKey($0)) }

@@ -11,7 +11,11 @@ func runMember(index: Int, members: String, arguments: Arguments) async throws -
     let (configuration, descriptor) = try await loadConfiguration(arguments)
     let membership = Membership(try ClusterAddresses.decode(members))
     let node = try GameNode(
-        name: ClusterAddresses.memberName(index), membership: membership, configuration: configuration, descriptor: descriptor)
+        name: ClusterAddresses.memberName(index), memberIndex: index, membership: membership, configuration: configuration,
+        descriptor: descriptor)
+    // Connects to the members already listening (the first process, those started before
+    // this one, and itself) while joining, not on the game's first shots.
+    await node.system.connectToMembers()
     writeLine("ready \(node.name)", to: 1)
     var byte: UInt8 = 0
     while true {
